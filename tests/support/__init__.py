@@ -1,0 +1,1 @@
+"""Helpers shared by every test package: free ports and servers that start and stop."""
