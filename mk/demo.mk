@@ -1,6 +1,8 @@
-# Until the web service exists the demo runs the mock IdP alone.
+# `make demo`: the mock IdP and the web service under gunicorn on 127.0.0.1 (issue 4).
+# State (demo config.toml, IdP database, session key) lives in $(DEMO_DIR).
 IDP_PORT ?= 8081
 WEB_PORT ?= 8080
+DEMO_DIR ?= .demo
 .PHONY: demo
 demo: install
-	$(PY) -m mock_idp.demo --idp-port $(IDP_PORT) --web-port $(WEB_PORT)
+	$(PY) -m service.web.demo --idp-port $(IDP_PORT) --web-port $(WEB_PORT) --state-dir $(DEMO_DIR)

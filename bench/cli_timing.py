@@ -1,0 +1,57 @@
+"""Wall time of short CLI commands, next to `python -c pass` on the same interpreter."""
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VENV_BIN = Path(sys.executable).parent
+
+
+class CommandFailed(RuntimeError):
+    """A timed command exited non-zero: its time would mean nothing."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    label: str
+    runs_ms: list[float] = field(repr=False)
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.runs_ms)
+
+    def to_json(self) -> dict:
+        return {"label": self.label, "runs": len(self.runs_ms), "median_ms": self.median_ms,
+                "min_ms": min(self.runs_ms), "max_ms": max(self.runs_ms)}
+
+
+def time_command(label: str, argv: Sequence[str], env: Mapping[str, str], runs: int,
+                 warmup: int = 0, timeout: float = 30.0) -> Timing:
+    """Median of `runs` sequential runs after `warmup` discarded ones; output is discarded."""
+    samples: list[float] = []
+    for i in range(warmup + runs):
+        start = time.perf_counter()
+        done = subprocess.run(list(argv), env=dict(env), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              timeout=timeout, check=False)
+        elapsed = (time.perf_counter() - start) * 1000
+        if done.returncode != 0:
+            # stderr is the CLI's one-line error, which by contract holds no secret.
+            raise CommandFailed(f"{label} exited {done.returncode}: "
+                                f"{done.stderr.decode(errors='replace').strip()[:300]}")
+        if i >= warmup:
+            samples.append(elapsed)
+    return Timing(label, samples)
+
+
+def gclogin(*args: str) -> list[str]:
+    return [str(VENV_BIN / "gclogin"), *args]
+
+
+def floor() -> list[str]:
+    return [sys.executable, "-c", "pass"]

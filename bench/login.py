@@ -1,0 +1,163 @@
+"""Implicit and PKCE logins end to end: `gclogin login` plus headless chromium typing.
+
+Warm: the browser is already running; the clock starts when the CLI prints the
+authorize URL. Cold: the clock starts before the command, and the browser is launched
+only once the URL is printed. Both stop when the new token lands in config.toml
+("profile saved"); command exit is recorded too. Playwright's driver is started before
+any clock (it is the harness, not the browser).
+"""
+from __future__ import annotations
+
+import os
+import queue
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.servers import stop_process
+
+from bench.cli_timing import gclogin
+from bench.fixtures import cached_token, drop_token
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+_AUTHORIZE_URL = re.compile(r"https?://\S+/oauth/authorize\?\S+")
+
+
+class LoginError(RuntimeError):
+    """A login did not complete; the message never holds a token or a password."""
+
+
+@dataclass(frozen=True)
+class LoginRun:
+    flow: str
+    mode: str  # "warm" or "cold"
+    saved_ms: float  # clock start -> token in config.toml
+    exited_ms: float  # clock start -> command exited 0
+
+
+def _launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def _read_lines(stream, lines: queue.Queue) -> None:
+    for raw in iter(stream.readline, b""):
+        lines.put(raw.decode(errors="replace"))
+    lines.put(None)
+
+
+def _wait_for_url(proc: subprocess.Popen, lines: queue.Queue, deadline: float) -> str:
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise LoginError("gclogin login printed no authorize URL in time") from None
+        if line is None:
+            raise LoginError(f"gclogin login exited {proc.wait()} before printing an authorize URL")
+        match = _AUTHORIZE_URL.search(line)
+        if match:
+            return match.group(0)
+
+
+def _wait_for_save(config: Path, profile: str, before: str, deadline: float) -> float:
+    """Poll config.toml (atomic renames change its inode) until a new token is in it."""
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            st = os.stat(config)
+            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            key = None
+        if key != last:
+            last = key
+            token = cached_token(config, profile)
+            if token and token != before:
+                return time.perf_counter()
+        time.sleep(0.001)
+    raise LoginError(f"profile {profile} was not saved with a new token in time")
+
+
+def _fill_login_form(page, username: str, password: str) -> None:
+    page.fill("input[name=username]", username)
+    page.fill("input[type=password]", password)
+    page.press("input[type=password]", "Enter")
+
+
+def login_once(playwright, browser, *, flow: str, profile: str, config: Path,
+               env: Mapping[str, str], username: str, password: str,
+               timeout: float) -> LoginRun:
+    """One login; browser=None means cold (launch it after the URL appears)."""
+    drop_token(config, profile)
+    before = cached_token(config, profile)
+    cmd = gclogin("--config", str(config), "login", "-p", profile, "--no-browser")
+    deadline = time.monotonic() + timeout
+    context = browser.new_context() if browser is not None else None
+    page = context.new_page() if context is not None else None
+    own_browser = None
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env={**env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    lines: queue.Queue = queue.Queue()
+    reader = threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True)
+    reader.start()
+    try:
+        url = _wait_for_url(proc, lines, deadline)
+        if page is None:
+            own_browser = _launch(playwright)
+            page = own_browser.new_page()
+        else:
+            start = time.perf_counter()  # warm: clock starts at the authorize URL
+        page.goto(url, timeout=timeout * 1000)
+        _fill_login_form(page, username, password)
+        saved = _wait_for_save(config, profile, before, deadline)
+        code = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        exited = time.perf_counter()
+        if code != 0:
+            raise LoginError(f"gclogin login exited {code} after saving the profile")
+        return LoginRun(flow, "warm" if browser is not None else "cold",
+                        (saved - start) * 1000, (exited - start) * 1000)
+    except subprocess.TimeoutExpired:
+        raise LoginError("gclogin login did not exit after saving the profile") from None
+    finally:
+        if proc.poll() is None:
+            stop_process(proc, grace=5)
+        reader.join(timeout=5)
+        if context is not None:
+            context.close()
+        if own_browser is not None:
+            own_browser.close()
+
+
+def run_logins(*, flows: Mapping[str, str], config: Path, env: Mapping[str, str],
+               username: str, password: str, runs: int, timeout: float) -> list[LoginRun]:
+    """`runs` warm then `runs` cold logins per flow (flow -> profile name)."""
+    from playwright.sync_api import sync_playwright
+
+    results: list[LoginRun] = []
+    with sync_playwright() as playwright:
+        browser = _launch(playwright)
+        try:
+            # One untimed login per flow warms the mock, the CLI's imports and the browser.
+            for flow, profile in flows.items():
+                login_once(playwright, browser, flow=flow, profile=profile, config=config,
+                           env=env, username=username, password=password, timeout=timeout)
+            for flow, profile in flows.items():
+                for _ in range(runs):
+                    results.append(login_once(playwright, browser, flow=flow, profile=profile,
+                                              config=config, env=env, username=username,
+                                              password=password, timeout=timeout))
+        finally:
+            browser.close()
+        for flow, profile in flows.items():
+            for _ in range(runs):
+                results.append(login_once(playwright, None, flow=flow, profile=profile,
+                                          config=config, env=env, username=username,
+                                          password=password, timeout=timeout))
+    return results

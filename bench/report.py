@@ -1,0 +1,138 @@
+"""Targets from issue 6 checked against one run's figures; reports/bench.{md,json,png}."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+PASS, MISS, NOT_MEASURED = "pass", "miss", "not measured"
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    wanted: str
+    measured: str
+    status: str
+
+
+def _get(results: dict, *path: str) -> Any:
+    node: Any = results
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _check(name: str, wanted: str, value: float | None, ok, fmt: str) -> Target:
+    if value is None:
+        return Target(name, wanted, "-", NOT_MEASURED)
+    return Target(name, wanted, fmt.format(value), PASS if ok(value) else MISS)
+
+
+def evaluate(results: dict) -> list[Target]:
+    """Every target of issue 6, each pass, miss or not measured (never silently dropped)."""
+    conns = _get(results, "http", "ours_token", "connections")
+    ours = [_get(results, "http", k, "errors") for k in ("ours_token", "ours_users_me")]
+    errors = None if None in ours else sum(ours)
+    targets = [
+        _check("token endpoint vs peer (req/s)", ">= 2.5x",
+               _get(results, "ratios", "token_vs_peer"), lambda v: v >= 2.5, "{:.2f}x"),
+        _check("token endpoint vs Flask ceiling (req/s)", ">= 70%",
+               _get(results, "ratios", "token_vs_ceiling"), lambda v: v >= 0.70, "{:.0%}"),
+        _check(f"token endpoint p99 at {conns or '?'} connections", "< 20 ms",
+               _get(results, "http", "ours_token", "p99_ms"), lambda v: v < 20, "{:.1f} ms"),
+        _check("errors (token + users/me, non-2xx and socket)", "0",
+               errors, lambda v: v == 0, "{:d}"),
+        _check("`users me get`, cached token, vs `python -c pass`", "<= 5x",
+               _get(results, "cli", "ratios", "users_me_get"), lambda v: v <= 5, "{:.2f}x"),
+    ]
+    for flow in ("implicit", "pkce"):
+        targets.append(_check(f"{flow} login, warm browser (authorize URL -> profile saved)",
+                              "< 300 ms", _get(results, "login", flow, "warm", "median_saved_ms"),
+                              lambda v: v < 300, "{:.0f} ms"))
+        targets.append(_check(f"{flow} login, cold (command start -> profile saved)", "< 2500 ms",
+                              _get(results, "login", flow, "cold", "median_saved_ms"),
+                              lambda v: v < 2500, "{:.0f} ms"))
+    return targets
+
+
+def _http_rows(results: dict) -> list[str]:
+    labels = {"ours_token": "mock IdP POST /oauth/token (client credentials)",
+              "ours_users_me": "mock IdP GET /api/v2/users/me",
+              "peer_token": "peer oauth2-mock-server POST /token",
+              "ceiling": "Flask \"ok\" route (ceiling)"}
+    rows = ["| endpoint | req/s | p50 ms | p99 ms | non-2xx | socket errors |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for key, label in labels.items():
+        r = _get(results, "http", key)
+        if r is None:
+            rows.append(f"| {label} | not measured | | | | |")
+        else:
+            rows.append(f"| {label} | {r['requests_per_s']:.0f} | {r['p50_ms']:.1f} | "
+                        f"{r['p99_ms']:.1f} | {r['non2xx']} | {r['socket_errors']} |")
+    return rows
+
+
+def render_markdown(results: dict) -> str:
+    s = results["settings"]
+    g = results["gunicorn"]
+    m = results["machine"]
+    out = [f"# Benchmark report ({results['mode']} run)", "",
+           f"{results['date']} on {m['cpus']} CPUs ({m['cpu']}), Python {m['python']}, "
+           f"{m['node']}, {m['wrk']}, {m['chromium']}. All servers on 127.0.0.1.", "",
+           f"gunicorn: {g['workers']} workers x {g['threads']} threads ({g['source']}); "
+           f"wrk: {s['wrk_threads']} threads, {s['wrk_connections']} connections, "
+           f"{s['wrk_warmup_s']} s warm-up then {s['wrk_duration_s']} s measured; "
+           f"CLI: median of {s['cli_runs']} runs after {s['cli_warmup_runs']} warm-up; "
+           f"logins: median of {s['login_runs']} per flow and mode.", "",
+           "## Targets", "", "| target | wanted | measured | result |", "|---|---|---|---|"]
+    out += [f"| {t['name']} | {t['wanted']} | {t['measured']} | {t['status']} |"
+            for t in results["targets"]]
+    out += ["", "## HTTP throughput and latency", ""] + _http_rows(results)
+    ratios = results.get("ratios", {})
+    if ratios:
+        out += ["", "Ratios: " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items())]
+    out += ["", "## CLI wall time", "", "| command | median ms | ratio to floor |", "|---|---:|---:|"]
+    for key, timing in results.get("cli", {}).items():
+        if key == "ratios":
+            continue
+        ratio = results["cli"].get("ratios", {}).get(key)
+        out.append(f"| `{timing['label']}` | {timing['median_ms']:.1f} | "
+                   f"{'1.00 (floor)' if key == 'floor' else f'{ratio:.2f}x' if ratio else '-'} |")
+    out += ["", "## Logins (headless chromium)", "",
+            "| flow | mode | runs | median to profile saved ms | median to exit ms |",
+            "|---|---|---:|---:|---:|"]
+    for flow, modes in results.get("login", {}).items():
+        for mode, agg in modes.items():
+            out.append(f"| {flow} | {mode} | {agg['runs']} | {agg['median_saved_ms']:.0f} | "
+                       f"{agg['median_exited_ms']:.0f} |")
+    if results.get("failures"):
+        out += ["", "## Not measured", ""]
+        out += [f"- {f['part']}: {f['error']}" for f in results["failures"]]
+    if results.get("chart"):
+        out += ["", f"![benchmark chart]({results['chart']})"]
+    return "\n".join(out) + "\n"
+
+
+def write(results: dict, out_dir: Path) -> list[Path]:
+    """bench.json, bench.md and (when matplotlib is installed) bench.png."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results["targets"] = [asdict(t) for t in evaluate(results)]
+    written = []
+    png = out_dir / "bench.png"
+    try:
+        from bench.chart import draw
+    except ImportError:
+        results["chart"] = None
+        results.setdefault("failures", []).append(
+            {"part": "chart", "error": "matplotlib is not installed (`make bench` installs it)"})
+    else:
+        draw(results, png)
+        results["chart"] = png.name
+        written.append(png)
+    (out_dir / "bench.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "bench.md").write_text(render_markdown(results), encoding="utf-8")
+    return [out_dir / "bench.json", out_dir / "bench.md", *written]

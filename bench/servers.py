@@ -1,0 +1,56 @@
+"""The servers under test, each started on a free 127.0.0.1 port and always stopped."""
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.support.servers import free_port, gunicorn, stop_process, wait_http
+
+from bench.settings import REPO, GunicornSettings
+
+PEER_DIR = REPO / "bench" / "peer"
+PEER_CLI = PEER_DIR / "node_modules" / "oauth2-mock-server" / "dist" / "oauth2-mock-server.js"
+NODE = "/usr/bin/node"
+
+
+class ServerError(RuntimeError):
+    """A server under test is missing or did not come up."""
+
+
+@contextlib.contextmanager
+def mock_idp(seed: Path, db: Path, settings: GunicornSettings,
+             log: Path) -> Iterator[str]:
+    """Our mock IdP exactly as shipped: gunicorn 'mock_idp:create_app()'."""
+    env = {"MOCK_IDP_SEED": str(seed), "MOCK_IDP_DB": str(db), "MOCK_IDP_LOOPBACK_ANY_PORT": "1"}
+    with gunicorn("mock_idp:create_app()", env=env, workers=settings.workers,
+                  threads=settings.threads, log_path=log) as (base, _proc):
+        yield base
+
+
+@contextlib.contextmanager
+def ceiling(settings: GunicornSettings, log: Path) -> Iterator[str]:
+    """The trivial Flask route under the same gunicorn settings."""
+    with gunicorn("bench.ceiling:create_app()", workers=settings.workers,
+                  threads=settings.threads, log_path=log) as (base, _proc):
+        yield base
+
+
+@contextlib.contextmanager
+def peer(log: Path) -> Iterator[str]:
+    """The npm package oauth2-mock-server, run by its own CLI on loopback."""
+    if not PEER_CLI.exists():
+        raise ServerError(f"{PEER_CLI} is missing: run `npm ci --prefix bench/peer` "
+                          "(`make bench` does)")
+    port = free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([NODE, str(PEER_CLI), "-a", "127.0.0.1", "-p", str(port)],
+                                cwd=PEER_DIR, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_http(base + "/.well-known/openid-configuration", timeout=30, proc=proc)
+            yield base
+        finally:
+            stop_process(proc)

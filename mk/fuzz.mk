@@ -1,0 +1,28 @@
+# Owned by the robustness work (issue 7).
+# make fuzz  - each atheris harness for FUZZ_SECONDS (seeds: fuzz/corpus/<target>;
+#              new inputs and any crash go to reports/fuzz/, never into the repo)
+# make fuzz-merge - fold the new, coverage-adding inputs into fuzz/corpus/<target>
+# make soak  - the full mock-IdP load run (SOAK_SECONDS of mixed traffic, 2 workers)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := redirect config idp
+SOAK_SECONDS ?= 60
+.PHONY: fuzz fuzz-merge soak
+
+fuzz: install
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p reports/fuzz/$$t; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+	    $(PY) fuzz/fuzz_$$t.py -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	        -print_final_stats=1 -artifact_prefix=reports/fuzz/$$t- \
+	        reports/fuzz/$$t fuzz/corpus/$$t 2>&1 | tail -n 12; \
+	    test $${PIPESTATUS[0]} -eq 0; \
+	done
+
+fuzz-merge: install
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p reports/fuzz/$$t; \
+	    $(PY) fuzz/fuzz_$$t.py -merge=1 fuzz/corpus/$$t reports/fuzz/$$t 2>&1 | tail -n 2; \
+	done
+
+soak: install
+	$(PY) -m tests.robustness.soak --seconds $(SOAK_SECONDS) --workers 2

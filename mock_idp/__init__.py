@@ -1,0 +1,13 @@
+"""A mock Genesys Cloud authorization and API server for development and CI.
+
+    gunicorn 'mock_idp:create_app()'
+
+See the README section "Mock IdP" for settings, demo credentials and test seams
+(`mock_idp.testing`).
+"""
+from __future__ import annotations
+
+from .app import create_app
+from .errors import ConfigError, MockIdpError, SeedError
+
+__all__ = ["ConfigError", "MockIdpError", "SeedError", "create_app"]

@@ -1,0 +1,98 @@
+"""The Genesys API paths: /api/v2/users/me and /api/v2/tokens/me, behind a bearer token.
+
+Every /api/v2 response carries ININ-Correlation-Id (= contextId of error bodies).
+"""
+from __future__ import annotations
+
+from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+from flask import Blueprint, Response, jsonify
+
+from .errors import ApiError
+from .extension import ext
+from .models import Token, User
+from .store import Store, rfc3339
+
+bp = Blueprint("api", __name__, url_prefix="/api/v2")
+
+ORGANIZATION = {"id": "00000000-0000-4000-8000-00000000c0de", "name": "Mock Org",
+                "selfUri": "/api/v2/organizations/00000000-0000-4000-8000-00000000c0de"}
+HOME_DIVISION = {"id": "00000000-0000-4000-8000-0000000d1v00", "name": "Home",
+                 "selfUri": "/api/v2/authorization/divisions/00000000-0000-4000-8000-0000000d1v00"}
+BAD_CREDENTIALS = ("bad.credentials", "Invalid login credentials.")
+USER_CONTEXT_REQUIRED = ("This request requires a user context. "
+                         "Client credentials cannot be used for requests to this resource.")
+
+
+class _StoreValidator(BearerTokenValidator):
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+
+    def authenticate_token(self, token_string: str) -> Token | None:
+        return self.store.find_token(token_string)
+
+
+def make_protector(store: Store) -> ResourceProtector:
+    protector = ResourceProtector()
+    protector.register_token_validator(_StoreValidator(store))
+    return protector
+
+
+def require_token() -> Token:
+    """The request's valid bearer token; missing, unknown, expired or revoked: 401."""
+    try:
+        return ext().protector.acquire_token()
+    except OAuth2Error:
+        raise ApiError(401, *BAD_CREDENTIALS) from None
+
+
+def user_json(user: User) -> dict:
+    return {
+        "id": user.id, "name": user.name, "division": HOME_DIVISION,
+        "chat": {"jabberId": f"{user.id}@mock.inindca.com"}, "email": user.email,
+        "primaryContactInfo": [{"address": user.email, "mediaType": "EMAIL", "type": "PRIMARY"}],
+        "addresses": [], "state": "active", "username": user.username, "version": 1,
+        "acdAutoAnswer": False, "selfUri": f"/api/v2/users/{user.id}",
+    }
+
+
+def token_json(token: Token) -> dict:
+    client = {"id": token.client.id, "name": token.client.name}
+    body = {
+        "organization": ORGANIZATION, "homeOrganization": ORGANIZATION,
+        "authorizedScope": token.scope.split() if token.scope else [],
+        "OAuthClient": {**client, "organization": {"id": ORGANIZATION["id"]}},
+        "client": client,
+        "grantType": token.grant_type,
+        "issuedAt": rfc3339(token.issued_at),
+        "expiresAt": rfc3339(token.expires_at),
+        "expiresInSeconds": max(0, int(token.expires_at - token.now)),
+    }
+    if token.user is not None:
+        body["user"] = {"id": token.user.id, "name": token.user.name,
+                        "username": token.user.username, "email": token.user.email,
+                        "selfUri": f"/api/v2/users/{token.user.id}"}
+    return body
+
+
+@bp.get("/users/me")
+def users_me() -> Response:
+    token = require_token()
+    if token.user is None:
+        # Our best understanding of Genesys's status and code; the message is theirs.
+        raise ApiError(400, "bad.request", USER_CONTEXT_REQUIRED)
+    return jsonify(user_json(token.user))
+
+
+@bp.get("/tokens/me")
+def tokens_me() -> Response:
+    return jsonify(token_json(require_token()))
+
+
+@bp.delete("/tokens/me")
+def revoke_token() -> Response:
+    token = require_token()
+    ext().store.revoke_token(token.token_hash)
+    return Response(status=204)

@@ -1,0 +1,90 @@
+"""Settings: defaults, then MOCK_IDP_* variables, then the factory's test dict.
+
+`create_app` reads the environment once, through `Config.from_prefixed_env`;
+everything here works on the resulting mapping.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULTS: dict[str, Any] = {
+    "SEED": None,                 # MOCK_IDP_SEED; None: the demo seed shipped in the package
+    "DB": None,                   # MOCK_IDP_DB; None: default_db_path()
+    "LOOPBACK_ANY_PORT": False,   # MOCK_IDP_LOOPBACK_ANY_PORT=1: RFC 8252 §7.3 any-port rule
+    "CLOCK": time.time,           # tests: a callable returning epoch seconds
+    "EXPOSE_WORKER_PID": False,   # tests: X-Mock-Idp-Worker header and pid in /healthz
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+    "MAX_FORM_PARTS": 100,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    seed: Path
+    db: Path
+    loopback_any_port: bool
+    clock: Callable[[], float]
+    expose_worker_pid: bool
+
+
+def default_seed_path() -> Path:
+    return Path(str(resources.files("mock_idp") / "seed.toml"))
+
+
+def default_db_path() -> Path:
+    """A store private to this server run but common to all its gunicorn workers.
+
+    Workers are children of one gunicorn master, so the path is keyed by the parent
+    process (pid and start time, so a reused pid gets a fresh file) in a 0700
+    directory of the user's temp dir. Set MOCK_IDP_DB for anything else.
+    """
+    ppid = os.getppid()
+    try:
+        stat = Path(f"/proc/{ppid}/stat").read_text()
+        started = stat.rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        started = "0"
+    return Path(tempfile.gettempdir()) / f"mock-idp-{os.getuid()}" / f"store-{ppid}-{started}.sqlite3"
+
+
+def _flag(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("0", "1", "true", "false", "yes", "no", ""):
+        return value.strip().lower() in ("1", "true", "yes")
+    raise ConfigError(f"MOCK_IDP_{name}: expected 1 or 0, got {value!r}")
+
+
+def _path(name: str, value: Any) -> Path:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, (str, os.PathLike)) or not str(value).strip():
+        raise ConfigError(f"MOCK_IDP_{name}: expected a file path, got {value!r}")
+    return Path(value).expanduser()
+
+
+def settings(config: Mapping[str, Any]) -> Settings:
+    clock = config.get("CLOCK", time.time)
+    if not callable(clock):
+        raise ConfigError(f"CLOCK: expected a callable returning epoch seconds, got {clock!r}")
+    seed = config.get("SEED")
+    db = config.get("DB")
+    return Settings(
+        seed=_path("SEED", seed) if seed is not None else default_seed_path(),
+        db=_path("DB", db) if db is not None else default_db_path(),
+        loopback_any_port=_flag("LOOPBACK_ANY_PORT", config.get("LOOPBACK_ANY_PORT", False)),
+        clock=clock,
+        expose_worker_pid=_flag("EXPOSE_WORKER_PID", config.get("EXPOSE_WORKER_PID", False)),
+    )

@@ -1,0 +1,141 @@
+"""Clients, users, tokens and codes as Authlib sees them (its model mixins)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+
+from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
+from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
+
+from service.redirect_uris import redirect_uri_allowed
+
+GRANT_TYPES = ("CLIENT-CREDENTIALS", "TOKEN", "CODE")
+VALIDITY_MIN, VALIDITY_MAX, VALIDITY_DEFAULT = 300, 172800, 86400
+CODE_LIFETIME = 60
+ADMIN_ROLE = "admin"
+
+# Genesys grant type -> (OAuth grant_type, response_type, token-endpoint auth methods).
+# TOKEN (implicit) never authenticates; CODE accepts public PKCE clients ("none") and
+# confidential ones; PKCE is required for every code request either way.
+_GRANTS = {
+    "CLIENT-CREDENTIALS": ("client_credentials", None, {"client_secret_basic", "client_secret_post"}),
+    "TOKEN": ("implicit", "token", {"none"}),
+    "CODE": ("authorization_code", "code", {"client_secret_basic", "client_secret_post", "none"}),
+}
+
+
+def digest(value: str) -> str:
+    """SHA-256 hex of a secret: tokens, codes and client secrets are stored only this way."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+    email: str
+    username: str
+
+    def get_user_id(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True)
+class Client(ClientMixin):
+    id: str
+    name: str
+    description: str
+    grant_type: str
+    redirect_uris: tuple[str, ...]
+    scope: tuple[str, ...]
+    validity: int
+    roles: tuple[str, ...]
+    secret_hash: str
+    date_created: str
+    loopback_any_port: bool = field(default=False, compare=False)
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_ROLE in self.roles
+
+    def get_client_id(self) -> str:
+        return self.id
+
+    def get_default_redirect_uri(self) -> str | None:
+        return self.redirect_uris[0] if len(self.redirect_uris) == 1 else None
+
+    def get_allowed_scope(self, scope: str | None) -> str | None:
+        if not scope:
+            return list_to_scope(list(self.scope))
+        requested = scope_to_list(scope)
+        if not set(requested) <= set(self.scope):
+            return None
+        return list_to_scope(requested)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri_allowed(redirect_uri, self.redirect_uris,
+                                    loopback_any_port=self.loopback_any_port)
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return bool(self.secret_hash) and hmac.compare_digest(digest(client_secret), self.secret_hash)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method in _GRANTS[self.grant_type][2]
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == _GRANTS[self.grant_type][1]
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type == _GRANTS[self.grant_type][0]
+
+
+@dataclass(frozen=True)
+class AuthCode(AuthorizationCodeMixin):
+    code_hash: str
+    client_id: str
+    user_id: str
+    redirect_uri: str | None
+    scope: str
+    code_challenge: str | None
+    code_challenge_method: str | None
+
+    def get_redirect_uri(self) -> str | None:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+@dataclass(frozen=True)
+class Token(TokenMixin):
+    token_hash: str
+    client: Client
+    user: User | None
+    grant_type: str
+    scope: str
+    issued_at: float
+    expires_at: float
+    revoked: bool
+    now: float  # when it was looked up, by the app's clock
+
+    def check_client(self, client: ClientMixin) -> bool:
+        return self.client.id == client.get_client_id()
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return int(self.expires_at - self.issued_at)
+
+    def is_expired(self) -> bool:
+        return self.now >= self.expires_at
+
+    def is_revoked(self) -> bool:
+        return self.revoked
+
+    def get_user(self) -> User | None:
+        return self.user
+
+    def get_client(self) -> Client:
+        return self.client

@@ -1,0 +1,41 @@
+"""HTML responses with the security headers every page of the mock carries (R5).
+
+No scripts, no third-party resources: an inline style allowed by a per-response
+nonce, and a form-action limited to this origin plus the one redirect target
+the form may lead to (browsers apply form-action to the redirect after a POST).
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Response, render_template
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
+
+
+def origin(uri: str) -> str | None:
+    """scheme://host[:port] of a URI, if it is safe to put in a CSP."""
+    parts = urlsplit(uri)
+    value = f"{parts.scheme}://{parts.netloc}"
+    return value if _ORIGIN.fullmatch(value) else None
+
+
+def html_page(template: str, status: int = 200, form_targets: Iterable[str] = (),
+              **context: Any) -> Response:
+    nonce = secrets.token_urlsafe(16)
+    body = render_template(template, nonce=nonce, **context)
+    response = Response(body, status=status, mimetype="text/html")
+    targets = [t for t in (origin(u) for u in form_targets) if t]
+    form_action = " ".join(["'self'", *targets]) if context.get("has_form") else "'none'"
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'none'; "
+        f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,165 @@
+"""The seed file: users and OAuth clients in a fixed TOML shape other tools can write.
+
+Parsing is pure (`parse_seed`) and fails with one SeedError naming the file, the
+entry and the field. Secret values (passwords, client secrets) are never echoed.
+"""
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from service.redirect_uris import is_valid_redirect_uri
+
+from .errors import SeedError
+from .models import GRANT_TYPES, VALIDITY_DEFAULT, VALIDITY_MAX, VALIDITY_MIN
+
+_USER_FIELDS = {"id", "name", "email", "username", "password"}
+_CLIENT_REQUIRED = {"id", "secret", "name", "authorized_grant_type"}
+_CLIENT_OPTIONAL = {"registered_redirect_uri", "scope", "access_token_validity_seconds",
+                    "roles", "description"}
+_SECRET_FIELDS = {"password", "secret"}
+
+
+@dataclass(frozen=True)
+class SeedUser:
+    id: str
+    name: str
+    email: str
+    username: str
+    password: str
+
+
+@dataclass(frozen=True)
+class SeedClient:
+    id: str
+    secret: str
+    name: str
+    authorized_grant_type: str
+    registered_redirect_uri: tuple[str, ...] = ()
+    scope: tuple[str, ...] = ()
+    access_token_validity_seconds: int = VALIDITY_DEFAULT
+    roles: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Seed:
+    users: tuple[SeedUser, ...]
+    clients: tuple[SeedClient, ...]
+    digest: str  # SHA-256 of the file text: a store applies each seed once
+
+
+def load_seed(path: Path) -> Seed:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SeedError(f"seed file {path}: cannot read it: {exc}") from None
+    return parse_seed(text, str(path))
+
+
+def parse_seed(text: str, source: str) -> Seed:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SeedError(f"seed file {source}: not valid TOML: {exc}") from None
+    unknown = set(data) - {"users", "clients"}
+    if unknown:
+        raise SeedError(f"seed file {source}: unknown top-level key(s) {sorted(unknown)}; "
+                        "expected [[users]] and [[clients]]")
+    users = tuple(_user(entry, f"{source}: users[{i}]")
+                  for i, entry in enumerate(_array(data, "users", source)))
+    clients = tuple(_client(entry, f"{source}: clients[{i}]")
+                    for i, entry in enumerate(_array(data, "clients", source)))
+    _unique(source, "users", "id", [u.id for u in users])
+    _unique(source, "users", "username", [u.username for u in users])
+    _unique(source, "clients", "id", [c.id for c in clients])
+    return Seed(users, clients, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+
+
+def _array(data: dict[str, Any], key: str, source: str) -> list[dict[str, Any]]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise SeedError(f"seed file {source}: '{key}' must be an array of tables ([[{key}]])")
+    return value
+
+
+def _where(where: str, entry: dict[str, Any]) -> str:
+    ident = entry.get("id")
+    return f"seed file {where}" + (f" (id {ident!r})" if isinstance(ident, str) and ident else "")
+
+
+def _fail(where: str, entry: dict[str, Any], name: str, problem: str) -> SeedError:
+    return SeedError(f"{_where(where, entry)}: field '{name}': {problem}")
+
+
+def _check_keys(where: str, entry: dict[str, Any], required: set[str], optional: set[str]) -> None:
+    for name in sorted(required - set(entry)):
+        raise _fail(where, entry, name, "missing")
+    for name in sorted(set(entry) - required - optional):
+        raise _fail(where, entry, name, "unknown field")
+
+
+def _string(where: str, entry: dict[str, Any], name: str, *, empty_ok: bool = False) -> str:
+    value = entry.get(name, "")
+    if not isinstance(value, str):
+        raise _fail(where, entry, name, f"must be a string, got {type(value).__name__}")
+    if not empty_ok and not value.strip():
+        raise _fail(where, entry, name, "must not be empty")
+    if name not in _SECRET_FIELDS and any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise _fail(where, entry, name, "must not contain control characters")
+    return value
+
+
+def _strings(where: str, entry: dict[str, Any], name: str) -> tuple[str, ...]:
+    value = entry.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _fail(where, entry, name, "must be an array of non-empty strings")
+    return tuple(value)
+
+
+def _user(entry: dict[str, Any], where: str) -> SeedUser:
+    _check_keys(where, entry, _USER_FIELDS, set())
+    values = {name: _string(where, entry, name) for name in sorted(_USER_FIELDS)}
+    return SeedUser(**values)
+
+
+def _client(entry: dict[str, Any], where: str) -> SeedClient:
+    _check_keys(where, entry, _CLIENT_REQUIRED, _CLIENT_OPTIONAL)
+    grant = _string(where, entry, "authorized_grant_type")
+    if grant not in GRANT_TYPES:
+        raise _fail(where, entry, "authorized_grant_type",
+                    f"must be one of {', '.join(GRANT_TYPES)}, got {grant!r}")
+    secret = _string(where, entry, "secret", empty_ok=True)
+    if grant == "CLIENT-CREDENTIALS" and not secret:
+        raise _fail(where, entry, "secret", "a CLIENT-CREDENTIALS client needs a secret")
+    uris = _strings(where, entry, "registered_redirect_uri")
+    for uri in uris:
+        if not is_valid_redirect_uri(uri):
+            raise _fail(where, entry, "registered_redirect_uri",
+                        f"{uri!r} is not an absolute http(s) URI without userinfo or fragment")
+    if grant != "CLIENT-CREDENTIALS" and not uris:
+        raise _fail(where, entry, "registered_redirect_uri",
+                    f"a {grant} client needs at least one redirect URI")
+    validity = entry.get("access_token_validity_seconds", VALIDITY_DEFAULT)
+    if isinstance(validity, bool) or not isinstance(validity, int) \
+            or not VALIDITY_MIN <= validity <= VALIDITY_MAX:
+        raise _fail(where, entry, "access_token_validity_seconds",
+                    f"must be an integer from {VALIDITY_MIN} to {VALIDITY_MAX}, got {validity!r}")
+    return SeedClient(
+        id=_string(where, entry, "id"), secret=secret, name=_string(where, entry, "name"),
+        authorized_grant_type=grant, registered_redirect_uri=uris,
+        scope=_strings(where, entry, "scope"), access_token_validity_seconds=validity,
+        roles=_strings(where, entry, "roles"),
+        description=_string(where, entry, "description", empty_ok=True))
+
+
+def _unique(source: str, table: str, name: str, values: list[str]) -> None:
+    seen: set[str] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            raise SeedError(f"seed file {source}: {table}[{i}]: field '{name}': "
+                            f"duplicate value {value!r}")
+        seen.add(value)

@@ -1,0 +1,147 @@
+"""HTTP calls to the token endpoint and the Genesys API, with the standard library only.
+
+urllib keeps `gclogin users me get` light (no requests import). Redirects are never
+followed (a token request must reach the issuer it was meant for, R26); bodies and
+credentials are never logged, only method, URL and status.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import ssl
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from .environments import Endpoints
+from .errors import ApiError, AuthenticationError, NetworkError, OAuthError, RedirectError
+from .oauth import TokenResponse, token_response_from_json
+
+log = logging.getLogger("gclogin.api")
+DEFAULT_TIMEOUT = 30.0
+USER_AGENT = "gclogin/0.1"
+MAX_BODY = 4 * 1024 * 1024
+
+
+def basic_auth_header(client_id: str, client_secret: str) -> str:
+    """RFC 6749 §2.3.1 (R8): form-urlencode id and secret separately, then base64.
+
+    Spaces become %20 rather than "+": both decode the same under form decoding
+    (unquote_plus), and servers that merely percent-decode (authlib's unquote) agree too.
+    """
+    raw = f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}".encode("ascii")
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+def client_credentials_token(endpoints: Endpoints, client_id: str, client_secret: str, *,
+                             scope: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> TokenResponse:
+    """grant_type=client_credentials with HTTP Basic only (R9, R10)."""
+    form = {"grant_type": "client_credentials"}
+    if scope:
+        form["scope"] = scope
+    return _token_request(endpoints, form, {"Authorization": basic_auth_header(client_id, client_secret)},
+                          timeout)
+
+
+def exchange_code(endpoints: Endpoints, *, code: str, redirect_uri: str, code_verifier: str,
+                  client_id: str, timeout: float = DEFAULT_TIMEOUT) -> TokenResponse:
+    """PKCE code exchange at the token endpoint of the login's own issuer (R26)."""
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+            "code_verifier": code_verifier, "client_id": client_id}
+    return _token_request(endpoints, form, {}, timeout)
+
+
+def get_users_me(endpoints: Endpoints, access_token: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """GET /api/v2/users/me as JSON."""
+    return api_request(endpoints, "GET", "/api/v2/users/me", access_token, timeout=timeout)
+
+
+def revoke_token(endpoints: Endpoints, access_token: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """DELETE /api/v2/tokens/me: revoke the token on the server."""
+    api_request(endpoints, "DELETE", "/api/v2/tokens/me", access_token, timeout=timeout)
+
+
+def api_request(endpoints: Endpoints, method: str, path: str, access_token: str, *,
+                body: Any = None, timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """A bearer-authenticated API call; JSON in and out (None for an empty body).
+
+    401 raises AuthenticationError, other errors ApiError with Genesys's message (§8).
+    """
+    headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    status, payload = _send(method, endpoints.api(path), data, headers, timeout)
+    parsed = _json_or_none(payload)
+    if 200 <= status < 300:
+        if payload.strip() and parsed is None:
+            raise NetworkError(f"{method} {endpoints.api(path)}: the response is not JSON")
+        return parsed
+    message, code = f"HTTP error {status}", None
+    if isinstance(parsed, dict):
+        message = str(parsed.get("message") or message)
+        code = str(parsed["code"]) if parsed.get("code") else None
+    cls = AuthenticationError if status == 401 else ApiError
+    raise cls(status, message, code, parsed if isinstance(parsed, dict) else None)
+
+
+def _token_request(endpoints: Endpoints, form: dict[str, str], headers: dict[str, str],
+                   timeout: float) -> TokenResponse:
+    headers = {**headers, "Content-Type": "application/x-www-form-urlencoded",
+               "Accept": "application/json"}
+    status, payload = _send("POST", endpoints.token_url, urlencode(form).encode(), headers, timeout)
+    parsed = _json_or_none(payload)
+    if isinstance(parsed, dict) and "error" in parsed:
+        raise OAuthError(str(parsed["error"]), _opt(parsed.get("error_description")),
+                         _opt(parsed.get("error_uri")))
+    if status != 200:
+        raise OAuthError("invalid_response", f"the token endpoint answered HTTP {status}")
+    try:
+        return token_response_from_json(parsed)
+    except RedirectError as exc:
+        raise OAuthError("invalid_response", f"bad token response: {exc}") from None
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _send(method: str, url: str, data: bytes | None, headers: dict[str, str],
+          timeout: float) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"User-Agent": USER_AGENT, **headers})
+    handlers: list[Any] = [_NoRedirect()]
+    if url.startswith("https:"):
+        handlers.append(urllib.request.HTTPSHandler(context=ssl.create_default_context()))
+    opener = urllib.request.build_opener(*handlers)
+    try:
+        with opener.open(request, timeout=timeout) as resp:
+            status, payload = resp.status, resp.read(MAX_BODY)
+    except urllib.error.HTTPError as exc:
+        status, payload = exc.code, exc.read(MAX_BODY)
+        exc.close()
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise NetworkError(f"cannot reach {_origin(url)}: {reason}") from None
+    log.debug("%s %s -> %s", method, url, status)
+    return status, payload
+
+
+def _json_or_none(payload: bytes) -> Any:
+    try:
+        return json.loads(payload) if payload.strip() else None
+    except ValueError:
+        return None
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"

@@ -1,0 +1,406 @@
+"""`gclogin`: a thin click layer over the library; library errors become one line on stderr.
+
+Only cheap modules are imported at start-up: a browser login imports its server lazily,
+so `gclogin profiles list` and `gclogin users me get` (cached token) stay light.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import click
+
+from . import api
+from .config_store import ConfigStore
+from .environments import DEFAULT_ENVIRONMENT, normalize_environment
+from .errors import GcloginError, InvalidValueError, NetworkError, OAuthError
+from .login import LoginOptions, Resolved, call_with_token, login, login_and_save, logout, resolve_profile
+from .profiles import (DEFAULT_PROFILE, GrantType, Profile, build_redirect_uri, check_name, check_port,
+                       format_rfc3339, masked, parse_grant_type)
+
+IMPLICIT_WARNING = ("Warning: the implicit grant is deprecated (RFC 9700 §2.1.2); "
+                    "prefer the PKCE grant (3).")
+INVALID_CREDENTIALS = "The credentials provided are not valid."
+
+
+class CliError(click.ClickException):
+    """A library error shown as one line (no traceback) with its exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class App(click.Group):
+    """Turns GcloginError anywhere below into CliError, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GcloginError as exc:
+            logging.getLogger("gclogin").debug("error type: %s", type(exc).__name__)
+            raise CliError(str(exc), exc.exit_code) from None
+
+
+class State:
+    """Per-invocation settings from the global options."""
+
+    def __init__(self) -> None:
+        self.config: str | None = None
+        self.profile: str = DEFAULT_PROFILE
+        self.insecure = False
+
+    def store(self) -> ConfigStore:
+        return ConfigStore(self.config, warn=lambda line: click.echo(line, err=True))
+
+
+pass_state = click.make_pass_decorator(State, ensure=True)
+
+
+def _set_profile(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(State).profile = value
+
+
+def profile_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """-p/--profile, accepted before or after the command name."""
+    return click.option("-p", "--profile", "profile_name", metavar="NAME", expose_value=False,
+                        callback=_set_profile, is_eager=True,
+                        help="Profile to use (default DEFAULT).")(func)
+
+
+def login_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--timeout", type=click.FloatRange(min=1), default=300.0, show_default=True,
+                        help="Seconds to wait for the browser login.")(func)
+    func = click.option("--no-browser", is_flag=True,
+                        help="Don't open a browser; just print the login URL.")(func)
+    return func
+
+
+def _echo_err(line: str) -> None:
+    click.echo(line, err=True)
+
+
+@click.group(cls=App, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", metavar="PATH", envvar="GCLOGIN_CONFIG",
+              help="config.toml to use (default ~/.gc/config.toml; env GCLOGIN_CONFIG).")
+@profile_option
+@click.option("--insecure", is_flag=True, help="Allow plain http to a non-loopback environment.")
+@click.option("--debug", is_flag=True, help="Log requests (method, URL, status) to stderr; never secrets.")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, insecure: bool, debug: bool) -> None:
+    """Log in to Genesys Cloud the way `gc` does, safely.
+
+    \b
+    Example:
+      gclogin profiles new
+      gclogin users me get -p DEFAULT
+    """
+    state = ctx.ensure_object(State)
+    state.config = config
+    state.insecure = insecure
+    if debug:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+        logger = logging.getLogger("gclogin")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+
+
+# --- profiles -----------------------------------------------------------------------
+
+@cli.group()
+def profiles() -> None:
+    """Create, show and delete profiles in config.toml.
+
+    \b
+    Example:
+      gclogin profiles list
+    """
+
+
+@profiles.command("list")
+@pass_state
+def profiles_list(state: State) -> None:
+    """List every profile as JSON (secrets masked).
+
+    \b
+    Example:
+      gclogin profiles list
+    """
+    click.echo(json.dumps([masked(p) for p in state.store().profiles().values()], indent=2))
+
+
+@profiles.command("get")
+@click.argument("name", required=False)
+@profile_option
+@pass_state
+def profiles_get(state: State, name: str | None) -> None:
+    """Show one profile as JSON (secrets masked); NAME defaults to -p or DEFAULT.
+
+    \b
+    Example:
+      gclogin profiles get DEFAULT
+    """
+    click.echo(json.dumps(masked(state.store().get(name or state.profile)), indent=2))
+
+
+@profiles.command("delete")
+@click.argument("name")
+@click.option("--yes", "-y", is_flag=True, help="Don't ask for confirmation.")
+@pass_state
+def profiles_delete(state: State, name: str, yes: bool) -> None:
+    """Delete profile NAME (other profiles and comments are kept).
+
+    \b
+    Example:
+      gclogin profiles delete old-org --yes
+    """
+    store = state.store()
+    store.get(name)
+    if not yes:
+        click.confirm(f"Delete profile {name}?", abort=True)
+    store.delete(name)
+    click.echo(f"Profile {name} deleted.")
+
+
+GRANT_MENU = ("Select your authorization grant type.\n"
+              "0. None\n1. Client Credentials\n2. Implicit Grant\n3. PKCE Grant")
+
+
+def _grant_choice(value: str) -> GrantType:
+    try:
+        return parse_grant_type(value, key="--grant-type")
+    except InvalidValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _environment_choice(value: str) -> str:
+    try:
+        return normalize_environment(value)
+    except InvalidValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _ask(given: Any, text: str, *, quiet: bool, default: Any = None, flag: str = "",
+         hide: bool = False, value_proc: Callable[[str], Any] | None = None,
+         type: Any = None, required: bool = True) -> Any:  # noqa: A002
+    """Use the flag's value, else prompt (or, with --yes, take the default / fail naming the flag)."""
+    if given is not None:
+        return value_proc(given) if value_proc and isinstance(given, str) else given
+    if quiet:
+        if default is not None or not required:
+            return default if default is not None else ""
+        raise click.UsageError(f"{flag} is required with --yes")
+    return click.prompt(text, default=default, hide_input=hide, value_proc=value_proc, type=type,
+                        show_default=default not in (None, ""))
+
+
+def _yes_no(text: str) -> bool:
+    answer = click.prompt(f"{text} [Y/N]", default="N", show_default=False,
+                          type=click.Choice(["Y", "N", "y", "n"]), show_choices=False)
+    return answer.upper() == "Y"
+
+
+@profiles.command("new")
+@click.option("--name", help="Profile name [DEFAULT].")
+@click.option("--environment", help="Domain, region (e.g. eu-west-1) or base URL [mypurecloud.com].")
+@click.option("--access-token", help="An access token (skips the grant and the verification).")
+@click.option("--grant-type", help="0-3 or none, client-credentials, implicit, pkce.")
+@click.option("--client-id", help="OAuth client ID.")
+@click.option("--client-secret", help="OAuth client secret (client credentials; optional for implicit).")
+@click.option("--redirect-port", type=int, help="Loopback redirect port; 0 picks a free port [0].")
+@click.option("--https/--no-https", "https", default=None, help="Serve the loopback redirect over HTTPS.")
+@click.option("--yes", "-y", "quiet", is_flag=True,
+              help="Don't prompt: overwrite an existing profile and take defaults for the rest.")
+@login_options
+@pass_state
+def profiles_new(state: State, name: str | None, environment: str | None, access_token: str | None,
+                 grant_type: str | None, client_id: str | None, client_secret: str | None,
+                 redirect_port: int | None, https: bool | None, quiet: bool, no_browser: bool,
+                 timeout: float) -> None:
+    """Create a profile with gc's prompts; credentials are verified by a login before saving.
+
+    \b
+    Examples:
+      gclogin profiles new
+      gclogin profiles new --name ci --environment eu-west-1 --grant-type client-credentials \\
+          --client-id ID --client-secret SECRET --yes
+    """
+    store = state.store()
+    name = _ask(name, "Profile Name", quiet=quiet, default=DEFAULT_PROFILE, flag="--name")
+    try:
+        check_name(name)
+    except InvalidValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--name") from None
+    exists = name in store.names()
+    if exists and not quiet and not click.confirm(
+            f"Profile name {name} already exists. Overwrite", default=False, show_default=False):
+        raise CliError(f"Profile {name} not saved.")
+    environment = _ask(environment, "Environment", quiet=quiet, default=DEFAULT_ENVIRONMENT,
+                       flag="--environment", value_proc=_environment_choice)
+    access_token = _ask(access_token, "Access Token (Optional)", quiet=quiet, default="",
+                        hide=True, required=False, flag="--access-token")
+    if grant_type is None and not quiet:
+        click.echo(GRANT_MENU)
+    grant: GrantType = _ask(grant_type, "Grant type", quiet=quiet,
+                            default=None if not quiet else ("0" if access_token else None),
+                            flag="--grant-type", value_proc=_grant_choice)
+    if grant is GrantType.NONE and not access_token:
+        raise click.BadParameter("grant type 0 (None) needs an access token", param_hint="--grant-type")
+    if grant is GrantType.IMPLICIT:
+        click.echo(IMPLICIT_WARNING, err=True)
+    profile = Profile(name=name, grant_type=grant, environment=environment,
+                      access_token=access_token, insecure=state.insecure)
+    if grant is not GrantType.NONE:
+        client_id = _ask(client_id, "Client ID", quiet=quiet, flag="--client-id")
+        if not client_id.strip():
+            raise click.BadParameter("a client ID is required", param_hint="--client-id")
+        profile = replace(profile, client_id=client_id.strip())
+    if grant is GrantType.CLIENT_CREDENTIALS:
+        secret = _ask(client_secret, "Client Secret", quiet=quiet, hide=True, flag="--client-secret")
+        if not secret:
+            raise click.BadParameter("a client secret is required", param_hint="--client-secret")
+        profile = replace(profile, client_secret=secret)
+    elif grant is GrantType.IMPLICIT:
+        profile = replace(profile, client_secret=_ask(client_secret, "Client Secret (Optional)", quiet=quiet,
+                                                      hide=True, required=False, default=""))
+    if grant.is_browser:
+        port = _ask(redirect_port, "Redirect URI port", quiet=quiet, default=0, type=int,
+                    flag="--redirect-port")
+        try:
+            check_port(port, key="--redirect-port")
+        except InvalidValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--redirect-port") from None
+        secure = https if https is not None else (False if quiet else _yes_no(
+            "Would you like to use a secure HTTP connection?"))
+        profile = replace(profile, redirect_uri=build_redirect_uri(port, secure), secure_login_enabled=secure)
+        click.echo(f"Redirect URI: {profile.redirect_uri}")
+    extra = dict(profile.extra)
+    for kind, paths in (("proxy", ("login", "other")), ("gateway", ("login", "api"))):
+        if not quiet and _yes_no(f"Would you like to use a {kind} server?"):
+            extra.update(_ask_server(kind, paths))
+    profile = replace(profile, extra=extra)
+
+    if not access_token:
+        options = LoginOptions(open_browser=not no_browser, timeout=timeout, insecure=state.insecure)
+        try:
+            token = login(profile, options, echo=_echo_err)
+        except (OAuthError, NetworkError) as exc:
+            raise CliError(f"{INVALID_CREDENTIALS} ({exc})") from None
+        profile = profile.with_token(token)
+    if exists and quiet:
+        _echo_err(f"Overwriting profile {name}.")
+    store.save(profile)
+    click.echo(f"Profile {name} saved.")
+
+
+def _ask_server(kind: str, paths: tuple[str, str]) -> dict[str, Any]:
+    """gc's proxy/gateway questions, stored under gc's keys (gclogin itself doesn't use them)."""
+    out: dict[str, Any] = {
+        f"{kind}_protocol": click.prompt(f"{kind.title()} protocol", default="https"),
+        f"{kind}_host": click.prompt(f"{kind.title()} host"),
+        f"{kind}_port": str(click.prompt(f"{kind.title()} port", type=click.IntRange(1, 65535))),
+    }
+    user = click.prompt(f"{kind.title()} username (Optional)", default="", show_default=False)
+    if user:
+        out[f"{kind}_username"] = user
+        out[f"{kind}_password"] = click.prompt(f"{kind.title()} password", hide_input=True)
+    if _yes_no(f"Would you like to set {kind} path parameters?"):
+        a = click.prompt(f"{paths[0]} path", default="", show_default=False)
+        b = click.prompt(f"{paths[1]} path", default="", show_default=False)
+        out[f"{kind}_pathparams"] = f"{{{paths[0]}: {a}, {paths[1]}: {b}}}"
+    return out
+
+
+# --- login / logout -------------------------------------------------------------------
+
+def _resolved(state: State) -> tuple[ConfigStore, Resolved]:
+    store = state.store()
+    return store, resolve_profile(store, state.profile)
+
+
+@cli.command("login")
+@profile_option
+@login_options
+@pass_state
+def login_command(state: State, no_browser: bool, timeout: float) -> None:
+    """Log in with the profile's grant and cache the token in the profile.
+
+    \b
+    Example:
+      gclogin login -p DEFAULT --no-browser
+    """
+    store, resolved = _resolved(state)
+    options = LoginOptions(open_browser=not no_browser, timeout=timeout, insecure=state.insecure)
+    token = login_and_save(store, resolved, options, echo=_echo_err)
+    until = format_rfc3339(token.expiry) if token.expiry else "unknown"
+    click.echo(f"Logged in with profile {resolved.profile.name}; the token is valid until {until}.")
+
+
+@cli.command("logout")
+@profile_option
+@pass_state
+def logout_command(state: State) -> None:
+    """Revoke the profile's token on the server (DELETE /api/v2/tokens/me) and forget it.
+
+    \b
+    Example:
+      gclogin logout -p DEFAULT
+    """
+    store, resolved = _resolved(state)
+    if logout(store, resolved, LoginOptions(insecure=state.insecure)):
+        click.echo(f"Logged out of profile {resolved.profile.name}.")
+    else:
+        click.echo(f"Profile {resolved.profile.name} has no token to revoke.")
+
+
+# --- users me get ---------------------------------------------------------------------
+
+@cli.group()
+def users() -> None:
+    """Genesys Cloud users.
+
+    \b
+    Example:
+      gclogin users me get
+    """
+
+
+@users.group("me")
+def users_me() -> None:
+    """The user the token belongs to.
+
+    \b
+    Example:
+      gclogin users me get -p DEFAULT
+    """
+
+
+@users_me.command("get")
+@profile_option
+@pass_state
+def users_me_get(state: State) -> None:
+    """Print GET /api/v2/users/me as JSON (needs a user token: implicit, PKCE or an access token).
+
+    \b
+    Example:
+      gclogin users me get -p DEFAULT
+    """
+    store, resolved = _resolved(state)
+    me = call_with_token(store, resolved, lambda ep, token: api.get_users_me(ep, token),
+                         LoginOptions(insecure=state.insecure), echo=_echo_err)
+    click.echo(json.dumps(me, indent=2))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="gclogin")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Reads and writes of config.toml that never lose data.
+
+Writes are read-modify-write under an fcntl lock (``config.toml.lock`` beside the file),
+go to a temporary file in the same directory that is fsynced and renamed over the old one
+(then the directory is fsynced), and leave the file 0600 in a 0700 directory (R28).
+A malformed file is never overwritten.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import tomlkit
+from tomlkit.exceptions import ParseError
+from tomlkit.toml_document import TOMLDocument
+
+from .errors import ConfigError, ConfigParseError, ProfileNotFoundError
+from .profiles import Profile, load_profiles, profile_from_table, remove_profile, set_profile
+
+CONFIG_ENV = "GCLOGIN_CONFIG"
+
+
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
+    """``$GCLOGIN_CONFIG`` or ``~/.gc/config.toml``."""
+    env = os.environ if env is None else env
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV]).expanduser()
+    return Path(env.get("HOME") or Path.home()) / ".gc" / "config.toml"
+
+
+def permission_warnings(path: Path) -> list[str]:
+    """Warnings for a config file or directory others can read or write."""
+    out = []
+    for target, wanted in ((path.parent, 0o700), (path, 0o600)):
+        try:
+            mode = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            out.append(f"warning: {target} is {mode:04o}; it holds secrets and should be {wanted:04o}")
+    return out
+
+
+def parse_document(text: str, path: Path | str) -> TOMLDocument:
+    """Parse config text; errors name the file, line and column."""
+    try:
+        return tomlkit.parse(text)
+    except ParseError as exc:
+        reason = str(exc).split(" at line ")[0]
+        raise ConfigParseError(path, exc.line, exc.col, reason) from None
+
+
+class ConfigStore:
+    """One config.toml. Cheap to create; holds no state besides its path."""
+
+    def __init__(self, path: Path | str | None = None,
+                 warn: Callable[[str], None] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_config_path()
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self._warn = warn
+
+    # -- reading ------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def load(self) -> TOMLDocument:
+        """The parsed document (empty if the file doesn't exist)."""
+        if self._warn:
+            for line in permission_warnings(self.path):
+                self._warn(line)
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return tomlkit.document()
+        except UnicodeDecodeError:
+            raise ConfigError(f"{self.path}: not UTF-8 text", self.path) from None
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: {exc.strerror}", self.path) from None
+        return parse_document(text, self.path)
+
+    def profiles(self) -> dict[str, Profile]:
+        return load_profiles(self.load())
+
+    def names(self) -> list[str]:
+        """Profile names without validating their contents (for listings)."""
+        return [name for name, item in self.load().items() if isinstance(item, dict)]
+
+    def get(self, name: str) -> Profile:
+        doc = self.load()
+        item = doc.get(name)
+        if not isinstance(item, dict):
+            raise ProfileNotFoundError(name, self.path)
+        return profile_from_table(name, item)
+
+    # -- writing ------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[TOMLDocument]:
+        """Lock, load, let the caller edit the document, then write it atomically."""
+        self._ensure_dir()
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            doc = self.load()
+            before = doc.as_string()
+            yield doc
+            if doc.as_string() != before or not self.path.exists():
+                self._write(doc.as_string())
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def save(self, profile: Profile) -> None:
+        """Add or replace one profile; every other byte of the file survives."""
+        with self.transaction() as doc:
+            set_profile(doc, profile)
+
+    def delete(self, name: str) -> None:
+        with self.transaction() as doc:
+            if not remove_profile(doc, name):
+                raise ProfileNotFoundError(name, self.path)
+
+    def _ensure_dir(self) -> None:
+        directory = self.path.parent
+        if not directory.exists():
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(directory, 0o700)
+
+    def _write(self, text: str) -> None:
+        directory = self.path.parent
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                os.fchmod(fh.fileno(), 0o600)
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

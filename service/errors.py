@@ -1,0 +1,123 @@
+"""The client's exceptions: one tree, turned into a one-line message in one place (cli.py).
+
+Messages are safe to print: they never contain secrets, tokens, codes or verifiers.
+
+    GcloginError                      base; ``str(exc)`` is the one line shown to users
+    ├── ConfigError                   config.toml could not be used (names the file)
+    │   ├── ConfigParseError          malformed TOML (names file, line and column)
+    │   └── ProfileNotFoundError      no such profile
+    ├── InvalidValueError             a bad value; names the key/parameter
+    ├── RedirectError                 a redirect/callback we cannot accept
+    │   └── StateError                state missing, wrong or already used (R20, R21)
+    ├── OAuthError                    an RFC 6749 error response (error, error_description)
+    ├── LoginTimeoutError             nobody completed the browser login in time (R19)
+    ├── LoginCancelledError           Ctrl-C during a browser login
+    ├── LoginRequiredError            a browser-grant profile needs `gclogin login`
+    ├── NetworkError                  the server could not be reached
+    └── ApiError                      a Genesys API error body (status, code, message)
+        └── AuthenticationError       HTTP 401: token missing, invalid, expired or revoked
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class GcloginError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    exit_code: int = 1
+
+
+class ConfigError(GcloginError):
+    """The configuration file cannot be read or written."""
+
+    def __init__(self, message: str, path: Path | str | None = None) -> None:
+        super().__init__(message)
+        self.path = Path(path) if path is not None else None
+
+
+class ConfigParseError(ConfigError):
+    """config.toml is not valid TOML; we refuse to overwrite it."""
+
+    def __init__(self, path: Path | str, line: int, col: int, reason: str) -> None:
+        super().__init__(f"{path}: line {line}, column {col}: {reason}", path)
+        self.line = line
+        self.col = col
+
+
+class ProfileNotFoundError(ConfigError):
+    """The named profile is not in the file."""
+
+    def __init__(self, name: str, path: Path | str | None = None) -> None:
+        where = f" in {path}" if path is not None else ""
+        super().__init__(f"profile {name!r} not found{where}", path)
+        self.name = name
+
+
+class InvalidValueError(GcloginError):
+    """A value (profile key, flag, environment) is invalid; ``key`` names it."""
+
+    def __init__(self, key: str, message: str, profile: str | None = None) -> None:
+        prefix = f"profile {profile!r}: " if profile else ""
+        super().__init__(f"{prefix}{key}: {message}")
+        self.key = key
+        self.profile = profile
+
+
+class RedirectError(GcloginError):
+    """The authorization redirect is malformed or not for us."""
+
+
+class StateError(RedirectError):
+    """`state` missing, wrong or replayed: possible CSRF, the login is refused."""
+
+
+class OAuthError(GcloginError):
+    """An RFC 6749 error response from the authorization server."""
+
+    def __init__(self, error: str, description: str | None = None, uri: str | None = None) -> None:
+        text = f"login failed: {error}"
+        if description:
+            text += f": {description}"
+        super().__init__(text)
+        self.error = error
+        self.description = description
+        self.uri = uri
+
+
+class LoginTimeoutError(GcloginError):
+    """The browser login did not complete before the timeout."""
+
+
+class LoginCancelledError(GcloginError):
+    """The user interrupted the login."""
+
+    exit_code = 130
+
+
+class LoginRequiredError(GcloginError):
+    """A browser-grant profile has no valid token; the user must log in interactively."""
+
+    def __init__(self, profile: str) -> None:
+        super().__init__(f"no valid token for profile {profile!r}: run gclogin login -p {profile}")
+        self.profile = profile
+
+
+class NetworkError(GcloginError):
+    """The server could not be reached or answered garbage."""
+
+
+class ApiError(GcloginError):
+    """A Genesys API error (REFERENCE §8); ``message`` is the server's message."""
+
+    def __init__(self, status: int, message: str, code: str | None = None,
+                 body: dict | None = None) -> None:
+        super().__init__(f"{message} (HTTP {status}{', ' + code if code else ''})")
+        self.status = status
+        self.message = message
+        self.code = code
+        self.body = body or {}
+
+
+class AuthenticationError(ApiError):
+    """HTTP 401: the bearer token is missing, invalid, expired or revoked."""

@@ -1,0 +1,171 @@
+"""The three logins, the token cache, and gc's environment-variable overrides.
+
+Nothing heavy is imported here: a browser login imports the loopback server (Flask,
+werkzeug, authlib, cryptography) only when it actually runs.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TypeVar
+
+from . import api
+from .config_store import ConfigStore
+from .environments import Endpoints, resolve
+from .errors import AuthenticationError, InvalidValueError, LoginRequiredError, ProfileNotFoundError
+from .profiles import GrantType, Profile, TokenData, build_redirect_uri
+
+ENV_REGION = "GENESYSCLOUD_REGION"
+ENV_CLIENT_ID = "GENESYSCLOUD_OAUTHCLIENT_ID"
+ENV_CLIENT_SECRET = "GENESYSCLOUD_OAUTHCLIENT_SECRET"
+ENV_ACCESS_TOKEN = "GENESYSCLOUD_ACCESS_TOKEN"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LoginOptions:
+    """How to run a login (from CLI flags)."""
+
+    open_browser: bool = True
+    timeout: float = 300.0
+    insecure: bool = False
+    scope: str | None = None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The profile to use after overrides, and whether tokens may be cached in the file."""
+
+    profile: Profile
+    persist: bool
+
+
+def resolve_profile(store: ConfigStore, name: str, env: Mapping[str, str] | None = None) -> Resolved:
+    """The named profile with GENESYSCLOUD_* overrides applied (REFERENCE §4).
+
+    With an override set, a missing file or profile is fine and nothing is cached
+    (the overridden credentials are not the profile's).
+    """
+    env = os.environ if env is None else env
+    overrides = {k: env[k] for k in (ENV_REGION, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_ACCESS_TOKEN)
+                 if env.get(k)}
+    try:
+        profile = store.get(name)
+    except ProfileNotFoundError:
+        if not overrides:
+            raise
+        profile = Profile(name=name)
+    if not overrides:
+        return Resolved(profile, persist=True)
+    changes: dict[str, object] = {}
+    if ENV_REGION in overrides:
+        changes["environment"] = overrides[ENV_REGION]
+    if ENV_CLIENT_ID in overrides or ENV_CLIENT_SECRET in overrides:
+        changes.update(client_id=overrides.get(ENV_CLIENT_ID, profile.client_id),
+                       client_secret=overrides.get(ENV_CLIENT_SECRET, profile.client_secret),
+                       grant_type=GrantType.CLIENT_CREDENTIALS, token_data=None)
+    if ENV_ACCESS_TOKEN in overrides:
+        changes["access_token"] = overrides[ENV_ACCESS_TOKEN]
+    if ENV_REGION in overrides:
+        changes["token_data"] = None
+    return Resolved(replace(profile, **changes), persist=False)  # type: ignore[arg-type]
+
+
+def endpoints_for(profile: Profile, insecure: bool = False) -> Endpoints:
+    return resolve(profile.environment, insecure=insecure or profile.insecure)
+
+
+def login(profile: Profile, options: LoginOptions = LoginOptions(),
+          echo: Callable[[str], None] = print, env: Mapping[str, str] | None = None,
+          now: datetime | None = None) -> TokenData:
+    """Log in with the profile's grant and return the new token (nothing is saved here)."""
+    endpoints = endpoints_for(profile, options.insecure)
+    grant = profile.grant_type
+    if grant is GrantType.CLIENT_CREDENTIALS:
+        if not profile.client_id or not profile.client_secret:
+            raise InvalidValueError("client_secret", "client credentials need a client ID and a secret",
+                                    profile=profile.name)
+        token = api.client_credentials_token(endpoints, profile.client_id, profile.client_secret,
+                                             scope=options.scope)
+        return token.to_token_data(now)
+    if grant.is_browser:
+        if not profile.client_id:
+            raise InvalidValueError("client_credentials", "a client ID is required", profile=profile.name)
+        from .loopback import browser_login  # heavy: Flask, werkzeug, authlib
+        redirect_uri = profile.redirect_uri or build_redirect_uri(0, profile.secure_login_enabled)
+        token = browser_login(grant=grant, client_id=profile.client_id, redirect_uri=redirect_uri,
+                              endpoints=endpoints, timeout=options.timeout,
+                              open_browser=options.open_browser, echo=echo, scope=options.scope,
+                              env=env)
+        return token.to_token_data(now)
+    raise InvalidValueError("grant_type", "grant type 0 (None) needs an access token", profile=profile.name)
+
+
+def login_and_save(store: ConfigStore, resolved: Resolved, options: LoginOptions = LoginOptions(),
+                   echo: Callable[[str], None] = print, env: Mapping[str, str] | None = None) -> TokenData:
+    """Log in and cache the token in the profile (unless overrides are in effect)."""
+    token = login(resolved.profile, options, echo, env)
+    if resolved.persist:
+        _store_token(store, resolved.profile.name, token)
+    return token
+
+
+def call_with_token(store: ConfigStore, resolved: Resolved, call: Callable[[Endpoints, str], T],
+                    options: LoginOptions = LoginOptions(), echo: Callable[[str], None] = print,
+                    now: datetime | None = None) -> T:
+    """Run ``call(endpoints, token)`` with the best token; re-login once if it is refused.
+
+    Order (as gc): an explicit access token, then a cached unexpired token, then a new
+    client-credentials login. Browser grants never start a login here: they ask the user.
+    """
+    profile = resolved.profile
+    endpoints = endpoints_for(profile, options.insecure)
+    if profile.access_token:
+        return call(endpoints, profile.access_token)
+    cached = profile.token_data
+    if cached is not None and cached.is_valid(now):
+        try:
+            return call(endpoints, cached.access_token)
+        except AuthenticationError:
+            if resolved.persist:
+                _store_token(store, profile.name, None)
+            if profile.grant_type is not GrantType.CLIENT_CREDENTIALS:
+                raise LoginRequiredError(profile.name) from None
+    if profile.grant_type is GrantType.CLIENT_CREDENTIALS:
+        token = login_and_save(store, resolved, options, echo)
+        return call(endpoints, token.access_token)
+    if profile.grant_type.is_browser:
+        raise LoginRequiredError(profile.name)
+    raise InvalidValueError("access_token", "the profile has no access token and no grant type to get one",
+                            profile=profile.name)
+
+
+def logout(store: ConfigStore, resolved: Resolved, options: LoginOptions = LoginOptions()) -> bool:
+    """Revoke the cached token on the server (DELETE /api/v2/tokens/me), then drop it locally.
+
+    Returns False if there was no token to revoke. A token the server already refuses
+    (401) counts as revoked.
+    """
+    profile = resolved.profile
+    token = profile.access_token or (profile.token_data.access_token if profile.token_data else "")
+    if not token:
+        return False
+    try:
+        api.revoke_token(endpoints_for(profile, options.insecure), token)
+    except AuthenticationError:
+        pass
+    if resolved.persist and profile.token_data is not None:
+        _store_token(store, profile.name, None)
+    return True
+
+
+def _store_token(store: ConfigStore, name: str, token: TokenData | None) -> None:
+    """Update only oauth_token_data, re-reading the profile under the lock."""
+    from .profiles import profile_from_table, set_profile
+    with store.transaction() as doc:
+        item = doc.get(name)
+        if not isinstance(item, dict):
+            raise ProfileNotFoundError(name, store.path)
+        set_profile(doc, profile_from_table(name, item).with_token(token))

@@ -1,0 +1,177 @@
+"""`make demo`: the mock IdP and the web service under gunicorn on 127.0.0.1.
+
+Starts both, waits (bounded) for their /healthz, prints the URL, the demo user and the
+client IDs from the IdP's seed file, and stops both on Ctrl-C or SIGTERM. State (the
+demo config.toml, the IdP's SQLite file, the session key) lives in a private directory.
+
+    python -m service.web.demo --idp-port 8081 --web-port 8080 --state-dir .demo
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+HOST = "127.0.0.1"
+#: the port the seed's redirect URIs name; other ports need the RFC 8252 any-port rule
+SEED_WEB_PORT = 8080
+_STRIPPED = ("GENESYSCLOUD_", "SERVICE_", "MOCK_IDP_", "GCLOGIN_")
+
+
+_GRANT_NAMES = {"CLIENT-CREDENTIALS": "Client Credentials", "TOKEN": "Implicit Grant",
+                "CODE": "PKCE Grant"}
+
+
+class DemoError(Exception):
+    """The demo could not start; the message says why."""
+
+
+def default_seed() -> Path:
+    """The demo seed shipped in the mock_idp package."""
+    from importlib import resources
+
+    return Path(str(resources.files("mock_idp") / "seed.toml"))
+
+
+def demo_facts(seed: Mapping[str, Any]) -> dict[str, Any]:
+    """Users (with the demo password) and clients by grant, as the seed declares them."""
+    users = [{"username": u.get("username") or u.get("email", ""), "password": u.get("password", "")}
+             for u in seed.get("users", []) if isinstance(u, Mapping)]
+    clients = [{"client_id": c.get("id", ""), "grant": c.get("authorized_grant_type", ""),
+                "name": c.get("name", ""), "secret": c.get("secret", "")}
+               for c in seed.get("clients", []) if isinstance(c, Mapping)]
+    return {"users": users, "clients": clients}
+
+
+def environments(state_dir: Path, idp_port: int, web_port: int, seed: Path,
+                 base: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The IdP's and the web service's environments (the caller's own settings dropped)."""
+    clean = {k: v for k, v in base.items() if not k.startswith(_STRIPPED)}
+    idp_url = f"http://{HOST}:{idp_port}"
+    idp = {**clean, "MOCK_IDP_SEED": str(seed), "MOCK_IDP_DB": str(state_dir / "idp.sqlite3")}
+    if web_port != SEED_WEB_PORT:
+        idp["MOCK_IDP_LOOPBACK_ANY_PORT"] = "1"
+    web = {**clean, "GCLOGIN_CONFIG": str(state_dir / "config.toml"),
+           "SERVICE_IDP_URL": idp_url, "SERVICE_IDP_PUBLIC_URL": idp_url,
+           "SERVICE_PUBLIC_URL": f"http://{HOST}:{web_port}"}
+    return idp, web
+
+
+def gunicorn_command(app_spec: str, port: int, workers: int) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", str(workers),
+            "--graceful-timeout", "5", "--timeout", "60", app_spec]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise DemoError(f"the server for {url} exited with status {proc.returncode}")
+        with contextlib.suppress(urllib.error.URLError, OSError):
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        time.sleep(0.2)
+    raise DemoError(f"{url} did not answer within {timeout:.0f}s")
+
+
+def stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM the server's process group (gunicorn and its workers), then SIGKILL."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=grace)
+
+
+def banner(web_url: str, idp_url: str, facts: Mapping[str, Any], state_dir: Path, seed: Path) -> str:
+    lines = [f"gclogin demo: open {web_url}/ in a browser",
+             f"  mock Genesys IdP: {idp_url} (use it as the profile's environment)"]
+    for user in facts["users"]:
+        lines.append(f"  demo user: {user['username']}  password: {user['password']}")
+    for client in facts["clients"]:
+        lines.append(f"  {_GRANT_NAMES.get(client['grant'], client['grant'])} client id: "
+                     f"{client['client_id']}  ({client['name']})")
+        if client["secret"]:
+            # Secrets are never printed (R25): point at the file that holds this demo one.
+            lines.append(f"    its secret: the `secret` of this client in {seed}")
+    lines.append(f"  state: {state_dir}  (config.toml, IdP database)")
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise _Stop
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m service.web.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--idp-port", type=int, default=8081)
+    parser.add_argument("--web-port", type=int, default=8080)
+    parser.add_argument("--state-dir", type=Path, default=Path(".demo"))
+    parser.add_argument("--seed", type=Path, default=None)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for /healthz")
+    args = parser.parse_args(argv)
+
+    state_dir = args.state_dir.resolve()
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(state_dir, 0o700)
+    seed = (args.seed or default_seed()).resolve()
+    try:
+        facts = demo_facts(tomllib.loads(seed.read_text(encoding="utf-8")))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        print(f"demo: cannot read the seed file {seed}: {exc}", file=sys.stderr)
+        return 2
+    idp_env, web_env = environments(state_dir, args.idp_port, args.web_port, seed, os.environ)
+    idp_url, web_url = f"http://{HOST}:{args.idp_port}", f"http://{HOST}:{args.web_port}"
+
+    signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGINT, _raise_stop)
+    procs: list[subprocess.Popen] = []
+    try:
+        for spec, port, env in (("mock_idp:create_app()", args.idp_port, idp_env),
+                                ("service:create_app()", args.web_port, web_env)):
+            procs.append(subprocess.Popen(gunicorn_command(spec, port, args.workers), env=env,
+                                          start_new_session=True))
+        wait_healthy(idp_url + "/healthz", procs[0], args.timeout)
+        wait_healthy(web_url + "/healthz", procs[1], args.timeout)
+        print(banner(web_url, idp_url, facts, state_dir, seed), flush=True)
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        print("demo: a server exited unexpectedly; stopping", file=sys.stderr)
+        return 1
+    except _Stop:
+        print("demo: stopping", flush=True)
+        return 0
+    except DemoError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for proc in reversed(procs):
+            stop(proc)
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -1,0 +1,113 @@
+"""The login flows of the web service, on top of the client library.
+
+Client credentials run server-side; implicit and PKCE start here, go through the
+browser, and finish in the callback. The state and PKCE verifier stay server-side
+(``PendingLogins``); the session cookie only carries an opaque id. IdP calls are
+retried with a bounded backoff when the server cannot be reached (compose starts the
+web service and the IdP in no guaranteed order).
+"""
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any, TypeVar
+
+from flask import session
+
+from service import api, oauth
+from service import login as library
+from service.environments import Endpoints
+from service.errors import NetworkError
+from service.profiles import GrantType, Profile, TokenData
+
+from .context import WebContext
+
+T = TypeVar("T")
+SESSION_KEY = "login"
+
+
+def with_retries(ctx: WebContext, call: Callable[[], T]) -> T:
+    """call(), retried on NetworkError at most ctx.retries times (delays double)."""
+    delay = ctx.retry_delay
+    for attempt in range(ctx.retries + 1):
+        try:
+            return call()
+        except NetworkError:
+            if attempt == ctx.retries:
+                raise
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+def client_credentials(ctx: WebContext, profile: Profile) -> TokenData:
+    """Log in server-side with the library (R8-R10); the token to cache."""
+    if profile.grant_type is not GrantType.CLIENT_CREDENTIALS:
+        raise ValueError("only client credentials log in server-side")
+    server_profile = ctx.server_profile(profile)
+    return with_retries(ctx, lambda: library.login(server_profile))
+
+
+def begin_browser_login(ctx: WebContext, profile: Profile, *, save_profile: dict[str, Any] | None,
+                        next_path: str) -> str:
+    """Record a pending implicit/PKCE login for this session; return the authorize URL.
+
+    ``save_profile`` carries a new profile's fields: it is saved only when the login
+    succeeds (as ``gc profiles new`` validates before saving).
+    """
+    routes = ctx.routes(profile.environment, profile.insecure)
+    # The login is bound to the issuer the browser sees (its `iss`, R26); the server
+    # reaches that same issuer through routes.server (compose: another host name).
+    pending = oauth.start_login(profile.grant_type, client_id=profile.client_id,
+                                redirect_uri=ctx.callback_url, endpoints=routes.browser,
+                                data={"profile": profile.name, "new_profile": save_profile,
+                                      "next": next_path,
+                                      "server_endpoints": asdict(routes.server)})
+    previous = session.get(SESSION_KEY)
+    if isinstance(previous, str):
+        ctx.pending.take(previous)  # one browser login per session at a time
+    session[SESSION_KEY] = ctx.pending.put(_dump(pending))
+    return pending.authorize_url()
+
+
+def take_pending(ctx: WebContext, received_state: str | None) -> oauth.PendingLogin | None:
+    """The session's pending login for the library callback blueprint.
+
+    Used up (R21) only when the received state matches; a wrong state leaves the
+    login waiting and the blueprint's exact check refuses the response (R20).
+    """
+    opaque_id = session.get(SESSION_KEY)
+    record = ctx.pending.peek(opaque_id)
+    if record is None:
+        return None
+    if received_state and hmac.compare_digest(received_state.encode("utf-8", "surrogatepass"),
+                                              record["state"].encode()):
+        session.pop(SESSION_KEY, None)
+        if ctx.pending.take(opaque_id) is None:
+            return None  # another request used it first
+    return _load(record)
+
+
+def exchange(ctx: WebContext, pending: oauth.PendingLogin, code: str) -> oauth.TokenResponse:
+    """PKCE code exchange, server-side, at the issuer the login started with (R26)."""
+    server = Endpoints(**pending.data["server_endpoints"])
+    return with_retries(ctx, lambda: api.exchange_code(
+        server, code=code, redirect_uri=pending.redirect_uri,
+        code_verifier=pending.code_verifier or "", client_id=pending.client_id, timeout=ctx.timeout))
+
+
+def _dump(pending: oauth.PendingLogin) -> dict[str, Any]:
+    return {"grant": pending.grant.value, "client_id": pending.client_id,
+            "redirect_uri": pending.redirect_uri, "endpoints": asdict(pending.endpoints),
+            "state": pending.state, "code_verifier": pending.code_verifier,
+            "scope": pending.scope, "data": dict(pending.data)}
+
+
+def _load(record: dict[str, Any]) -> oauth.PendingLogin:
+    return oauth.PendingLogin(grant=GrantType(record["grant"]), client_id=record["client_id"],
+                              redirect_uri=record["redirect_uri"],
+                              endpoints=Endpoints(**record["endpoints"]), state=record["state"],
+                              code_verifier=record["code_verifier"], scope=record["scope"],
+                              data=record["data"])

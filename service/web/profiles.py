@@ -1,0 +1,122 @@
+"""The profile list, the new-profile form and one profile's page."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from service.errors import GcloginError
+from service.profiles import MASK, GrantType, Profile, format_rfc3339
+
+from .context import web
+from .profile_form import GRANT_CHOICES, SECRET_FIELDS, FormErrors, form_values, profile_from_fields
+from .security import allow_form_action
+
+bp = Blueprint("profiles", __name__)
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    ctx = web()
+    rows, broken = [], []
+    names = ctx.store.names()
+    if ctx.genesyscloud and "DEFAULT" not in names:
+        names = ["DEFAULT", *names]
+    for name in names:
+        try:
+            profile = ctx.load_profile(name)
+        except GcloginError as exc:
+            broken.append((name, str(exc)))
+            continue
+        rows.append({"name": name, "environment": profile.environment,
+                     "grant": profile.grant_type.label, "client_id": profile.client_id,
+                     "token": token_status(profile)})
+    return render_template("index.html", profiles=rows, broken=broken,
+                           config_path=ctx.store.path, overrides=sorted(ctx.genesyscloud))
+
+
+@bp.route("/profiles/new", methods=["GET", "POST"])
+def new() -> ResponseReturnValue:
+    ctx = web()
+    if request.method == "GET":
+        values = {"name": "DEFAULT", "environment": ctx.default_environment(),
+                  "grant_type": GrantType.PKCE.value, "redirect_port": "0"}
+        return _form(values, {})
+    fields = form_values(request.form)
+    try:
+        profile = profile_from_fields(fields)
+    except FormErrors as exc:
+        return _form(fields, exc.errors), 400
+    if profile.name in ctx.store.names() and not fields["overwrite"]:
+        return _form(fields, {"overwrite": f"Profile name {profile.name} already exists: "
+                                           "tick Overwrite to replace it"}), 409
+    from .login import login
+
+    next_path = url_for("profiles.show", name=profile.name)
+    try:
+        return login(ctx, profile, next_path=next_path, save_profile=fields,
+                     form_origins=_form_origins())
+    except GcloginError as exc:
+        # gc: "The credentials provided are not valid." and nothing is saved.
+        return _form(fields, {"form": f"The credentials provided are not valid: {exc}"}), 400
+
+
+def _form(values: dict[str, str], errors: dict[str, str]) -> str:
+    shown = {k: v for k, v in values.items() if k not in SECRET_FIELDS}
+    for key in ("name", "environment", "grant_type", "client_id", "redirect_port",
+                "secure_login", "overwrite"):
+        shown.setdefault(key, "")
+    for allowed in _form_origins():
+        allow_form_action(allowed)
+    return render_template("new.html", values=shown, errors=errors, grants=GRANT_CHOICES,
+                           callback_url=web().callback_url)
+
+
+def _form_origins() -> frozenset[str]:
+    """Authorization servers the new-profile form may redirect to: this deployment's IdP
+    and the default environment's login (others get a page with a link)."""
+    from .login import origin
+
+    ctx = web()
+    found = {origin(ctx.idp_public_url)}
+    try:
+        found.add(origin(ctx.routes(ctx.default_environment()).browser.login_url))
+    except GcloginError:
+        pass
+    return frozenset(found - {""})
+
+
+@bp.get("/profiles/<name>")
+def show(name: str) -> ResponseReturnValue:
+    ctx = web()
+    profile = ctx.load_profile(name)
+    if profile.grant_type.is_browser and not profile.access_token:
+        allow_form_action(ctx.routes(profile.environment, profile.insecure).browser.login_url)
+    return render_template("profile.html", profile=profile, fields=shown_fields(profile),
+                           grant_label=profile.grant_type.label,
+                           implicit=profile.grant_type is GrantType.IMPLICIT,
+                           can_login=bool(profile.access_token) is False
+                           and profile.grant_type is not GrantType.NONE)
+
+
+def token_status(profile: Profile) -> str:
+    if profile.access_token:
+        return "fixed access token"
+    token = profile.token_data
+    if token is None or not token.access_token:
+        return "not logged in"
+    if not token.is_valid():
+        return "expired"
+    return f"valid until {format_rfc3339(token.expiry)}" if token.expiry else "valid"
+
+
+def shown_fields(profile: Profile) -> list[tuple[str, str]]:
+    """What the profile page shows: secrets masked, never printed (R25)."""
+    return [
+        ("Environment", profile.environment or "(default)"),
+        ("Grant type", f"{profile.grant_type.value}. {profile.grant_type.label}"),
+        ("Client ID", profile.client_id),
+        ("Client secret", MASK if profile.client_secret else ""),
+        ("Access token", MASK if profile.access_token else ""),
+        ("Redirect URI (CLI logins)", profile.redirect_uri),
+        ("Token", token_status(profile)),
+    ]

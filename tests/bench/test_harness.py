@@ -1,0 +1,97 @@
+"""The bench's pure parts: wrk's result line, compose's gunicorn settings, the targets."""
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench import report, wrk
+from bench.settings import gunicorn_settings_from_compose, shipped_gunicorn_settings
+
+
+def _line(**over):
+    raw = {"requests": 3000, "duration_us": 2_000_000, "bytes": 1, "non2xx": 2,
+           "socket_errors": {"connect": 0, "read": 1, "write": 0, "timeout": 3},
+           "latency_us": {"p50": 1500, "p90": 4000, "p99": 9000, "max": 20000, "mean": 2000.5}}
+    raw.update(over)
+    return "Running 2s test\n" + wrk.MARKER + json.dumps(raw) + "\n"
+
+
+def test_parse_output_reads_rate_latency_and_errors():
+    r = wrk.parse_output(_line(), connections=32, threads=2)
+    assert (r.requests, r.requests_per_s, r.p50_ms, r.p99_ms) == (3000, 1500.0, 1.5, 9.0)
+    assert (r.non2xx, r.socket_errors, r.errors) == (2, 4, 6)
+    assert r.to_json()["errors"] == 6
+
+
+@pytest.mark.parametrize("stdout, message", [
+    ("no marker here", "got 0"),
+    (_line() + _line(), "got 2"),
+    (wrk.MARKER + "{not json", "malformed"),
+    (wrk.MARKER + '{"requests": 1}', "malformed"),
+])
+def test_parse_output_rejects_missing_or_malformed_lines(stdout, message):
+    with pytest.raises(wrk.WrkError, match=message):
+        wrk.parse_output(stdout, 1, 1)
+
+
+@settings(max_examples=50)
+@given(st.text(max_size=200))
+def test_parse_output_raises_only_wrk_error(text):
+    try:
+        wrk.parse_output(text, 1, 1)
+    except wrk.WrkError:
+        pass
+
+
+@pytest.mark.parametrize("compose, expected", [
+    ("services:\n  idp:\n    command: gunicorn --workers 4 --threads 2 'mock_idp:create_app()'\n", (4, 2)),
+    ('services:\n  idp:\n    command: ["gunicorn", "--workers", "3", "x"]\n  web:\n'
+     '    command: ["gunicorn", "--workers", "9", "--threads", "8"]\n', (3, 1)),
+    ("services:\n  web:\n    command: gunicorn --workers 4\n  idp:\n    command: gunicorn -w 2\n", (2, 1)),
+    ("services:\n  web:\n    command: gunicorn --workers 4\n", None),
+    ("services:\n  idp:\n    image: x\n", None),
+])
+def test_gunicorn_settings_from_compose(compose, expected):
+    assert gunicorn_settings_from_compose(compose) == expected
+
+
+def test_missing_compose_falls_back_to_the_documented_assumption(tmp_path):
+    s = shipped_gunicorn_settings(tmp_path / "compose.yaml")
+    assert (s.workers, s.threads) == (2, 1) and "assumed" in s.source
+
+
+def _results(**over):
+    base = {
+        "http": {"ours_token": {"connections": 32, "p99_ms": 12.0, "errors": 0},
+                 "ours_users_me": {"errors": 0}},
+        "ratios": {"token_vs_peer": 3.0, "token_vs_ceiling": 0.75},
+        "cli": {"ratios": {"users_me_get": 4.0}},
+        "login": {f: {"warm": {"median_saved_ms": 250.0}, "cold": {"median_saved_ms": 2000.0}}
+                  for f in ("implicit", "pkce")},
+    }
+    base.update(over)
+    return base
+
+
+def test_targets_all_pass_when_every_figure_is_within_its_target():
+    targets = report.evaluate(_results())
+    assert len(targets) == 9
+    assert {t.status for t in targets} == {report.PASS}
+    assert targets[2].name == "token endpoint p99 at 32 connections"
+
+
+def test_targets_report_misses_and_unmeasured_parts():
+    results = _results(ratios={"token_vs_peer": 2.0}, login={})
+    status = {t.name: t.status for t in report.evaluate(results)}
+    assert status["token endpoint vs peer (req/s)"] == report.MISS
+    assert status["token endpoint vs Flask ceiling (req/s)"] == report.NOT_MEASURED
+    assert status["pkce login, cold (command start -> profile saved)"] == report.NOT_MEASURED
+    assert status["`users me get`, cached token, vs `python -c pass`"] == report.PASS
+
+
+def test_any_error_misses_the_zero_errors_target():
+    results = _results()
+    results["http"]["ours_users_me"]["errors"] = 1
+    errors = [t for t in report.evaluate(results) if t.name.startswith("errors")]
+    assert errors[0].status == report.MISS and errors[0].measured == "1"

@@ -1,0 +1,193 @@
+"""Client-side requirements of the CLI's loopback redirect server (service/loopback.py)."""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+import socket
+import ssl
+import tempfile
+from pathlib import Path
+
+import pytest
+import urllib3
+from cryptography import x509
+
+from service import environments, loopback
+from service.errors import LoginTimeoutError, OAuthError, StateError
+from service.oauth import PendingLogin, code_challenge_s256, start_login
+from service.profiles import GrantType
+from tests.conformance.loopback_driver import FakeTokenEndpoint, LoopbackLogin
+from tests.support.servers import free_port
+
+SIDE = "client"
+ENDPOINTS = environments.resolve("http://127.0.0.1:9")  # never contacted by implicit logins
+TOKEN = "implicit-access-token-abc"
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+
+
+def _listeners(port: int) -> list[str]:
+    """Local addresses listening on port, from /proc/net/tcp{,6} (state 0A = LISTEN)."""
+    found = []
+    for name, size in (("tcp", 4), ("tcp6", 16)):
+        for line in Path(f"/proc/net/{name}").read_text().splitlines()[1:]:
+            fields = line.split()
+            addr, port_hex = fields[1].split(":")
+            if fields[3] == "0A" and int(port_hex, 16) == port:
+                raw = bytes.fromhex(addr)
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, size, 4))
+                found.append(str(ipaddress.ip_address(words)))
+    return found
+
+
+def test_R5_relay_page_has_nonce_csp_no_referrer_and_no_third_party_resources():
+    """R5 — RFC 6749 §3.1.2.5; RFC 9700 §4.2.4: nonce CSP, no-referrer, only inline nonce'd script."""
+    login = LoopbackLogin(GrantType.IMPLICIT, f"http://127.0.0.1:{free_port()}", ENDPOINTS)
+    page = login.get()
+    csp = page.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
+    assert "default-src 'none'" in csp and "script-src 'nonce-" in csp
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)\s*=", page.text, re.I)
+    for tag in re.findall(r"<(?:script|style)\b[^>]*>", page.text):
+        assert f'nonce="{nonce}"' in tag
+    assert login.get().headers["Content-Security-Policy"] != csp  # a fresh nonce per response
+    login.relay({"access_token": TOKEN, "token_type": "bearer", "state": login.state})
+    assert login.result().access_token == TOKEN
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_R16_loopback_redirect_on_ip_and_localhost(host):
+    """R16 — RFC 8252 §7.3, §8.3: 127.0.0.1 preferred, Genesys's localhost registration works too."""
+    login = LoopbackLogin(GrantType.IMPLICIT, f"http://{host}:{free_port()}", ENDPOINTS)
+    assert login.redirect_uri.startswith(f"http://{host}:")
+    page = login.relay({"access_token": TOKEN, "token_type": "bearer", "state": login.state})
+    assert page.status_code == 200 and "Login complete" in page.text
+    assert login.result().access_token == TOKEN
+
+
+def test_R18_listens_on_loopback_interface_only():
+    """R18 — RFC 8252 §8.3: the socket is bound to 127.0.0.1, not 0.0.0.0 / ::."""
+    port = free_port()
+    login = LoopbackLogin(GrantType.IMPLICIT, f"http://localhost:{port}", ENDPOINTS)
+    assert _listeners(port) == ["127.0.0.1"]
+    login.relay({"access_token": TOKEN, "token_type": "bearer", "state": login.state})
+    login.result()
+
+
+def test_R19_closes_after_success():
+    """R19 — the server is open only for the login: closed once the token arrived."""
+    login = LoopbackLogin(GrantType.IMPLICIT, f"http://127.0.0.1:{free_port()}", ENDPOINTS)
+    login.relay({"access_token": TOKEN, "token_type": "bearer", "state": login.state})
+    login.result()
+    assert login.port_closed()
+
+
+def test_R19_closes_after_error():
+    """R19 + R3 — an error response ends the login with the server's error, port closed."""
+    login = LoopbackLogin(GrantType.IMPLICIT, f"http://127.0.0.1:{free_port()}", ENDPOINTS)
+    page = login.relay({"error": "access_denied", "error_description": "User said no", "state": login.state})
+    assert page.status_code == 400 and "User said no" in page.text
+    outcome = login.result()
+    assert isinstance(outcome, OAuthError) and outcome.error == "access_denied"
+    assert login.port_closed()
+
+
+def test_R19_closes_after_timeout():
+    """R19 — no response before the timeout: LoginTimeoutError and the port is closed."""
+    login = LoopbackLogin(GrantType.IMPLICIT, f"http://127.0.0.1:{free_port()}", ENDPOINTS, timeout=0.5)
+    assert isinstance(login.result(), LoginTimeoutError)
+    assert login.port_closed()
+
+
+def test_R20_loopback_refuses_a_forged_state():
+    """R20 — RFC 6749 §10.12: a response with another state is refused, no token accepted."""
+    login = LoopbackLogin(GrantType.IMPLICIT, f"http://127.0.0.1:{free_port()}", ENDPOINTS)
+    page = login.relay({"access_token": TOKEN, "token_type": "bearer", "state": login.state[:-1] + "x"})
+    assert page.status_code == 400
+    assert isinstance(login.result(), StateError)
+
+
+def test_R21_loopback_accepts_one_response_only():
+    """R21 — RFC 9700 §4.2.4: the state is consumed by the first response; a replay is refused."""
+    pending = start_login(GrantType.IMPLICIT, client_id="c", redirect_uri="http://127.0.0.1:1",
+                          endpoints=ENDPOINTS)
+    reported: list[object] = []
+    client = loopback.create_loopback_app(pending, reported.append).test_client()
+    fragment = f"access_token={TOKEN}&token_type=bearer&state={pending.state}"
+    first = client.post("/", data={"fragment": fragment})
+    second = client.post("/", data={"fragment": fragment})
+    first.close(), second.close()  # the outcome is reported once the page has been sent
+    assert first.status_code == 200 and second.status_code == 400
+    assert len(reported) == 1 and reported[0].access_token == TOKEN
+
+
+def test_R22_relay_page_posts_fragment_same_origin_and_scrubs_history():
+    """R22 — the fragment is relayed as a same-origin POST body; history.replaceState scrubs it."""
+    login = LoopbackLogin(GrantType.IMPLICIT, f"http://127.0.0.1:{free_port()}", ENDPOINTS)
+    page = login.get()
+    assert "history.replaceState" in page.text
+    form = re.search(r"<form[^>]*>", page.text).group(0)
+    assert re.search(r'method="post"', form, re.I) and 'action="/"' in form
+    assert "form-action 'self'" in page.headers["Content-Security-Policy"]
+    login.relay({"access_token": TOKEN, "token_type": "bearer", "state": login.state})
+    assert login.result().access_token == TOKEN
+
+
+def test_R22_token_in_query_is_refused():
+    """R22 — a token arriving in the URL query is not accepted as a login response."""
+    login = LoopbackLogin(GrantType.IMPLICIT, f"http://127.0.0.1:{free_port()}", ENDPOINTS)
+    page = login.get({"access_token": TOKEN, "token_type": "bearer", "state": login.state})
+    assert page.status_code == 400 and TOKEN not in page.text
+    outcome = login.result()
+    assert isinstance(outcome, Exception) and TOKEN not in str(outcome)
+
+
+def test_R22_pkce_code_in_query_but_token_never_in_a_url():
+    """R22 — PKCE: only the one-time code is in the query; the token comes from a POST body."""
+    with FakeTokenEndpoint() as idp:
+        login = LoopbackLogin(GrantType.PKCE, f"http://127.0.0.1:{free_port()}", idp.endpoints)
+        page = login.get({"code": "the-code", "state": login.state})
+        assert page.status_code == 200 and "pkce-access-token-123" not in page.text
+        token = login.result()
+    assert token.access_token == "pkce-access-token-123"
+    form = idp.forms[0]
+    assert code_challenge_s256(form["code_verifier"]) == login.query["code_challenge"]
+    assert form["redirect_uri"] == login.redirect_uri and form["code"] == "the-code"
+
+
+def test_R25_loopback_output_holds_no_token_code_or_verifier(capfd):
+    """R25 — RFC 6749 §10.3: what the login prints (and the server logs) has no secrets."""
+    with FakeTokenEndpoint() as idp:
+        login = LoopbackLogin(GrantType.PKCE, f"http://127.0.0.1:{free_port()}", idp.endpoints)
+        login.get({"code": "secret-code-xyz", "state": login.state})
+        login.result()
+    out, err = capfd.readouterr()
+    printed = "\n".join(login.lines) + out + err
+    for secret in ("secret-code-xyz", "pkce-access-token-123", idp.forms[0]["code_verifier"]):
+        assert secret not in printed
+
+
+def _certificate(redirect_uri: str) -> x509.Certificate:
+    parts = redirect_uri.rsplit(":", 1)
+    pem = ssl.get_server_certificate(("127.0.0.1", int(parts[1])), timeout=10)
+    return x509.load_pem_x509_certificate(pem.encode())
+
+
+def test_R29_https_loopback_fresh_short_lived_cert_with_loopback_sans_deleted_after():
+    """R29 — HTTPS loopback: fresh key per login, SAN IP:127.0.0.1 + DNS:localhost, short validity, no files left."""
+    before = set(Path(tempfile.gettempdir()).iterdir())
+    keys = []
+    for _ in range(2):
+        login = LoopbackLogin(GrantType.IMPLICIT, f"https://localhost:{free_port()}", ENDPOINTS)
+        cert = _certificate(login.redirect_uri)
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert ipaddress.ip_address("127.0.0.1") in san.get_values_for_type(x509.IPAddress)
+        assert "localhost" in san.get_values_for_type(x509.DNSName)
+        assert cert.not_valid_after_utc - cert.not_valid_before_utc <= dt.timedelta(days=2)
+        keys.append(cert.public_key().public_numbers())
+        login.relay({"access_token": TOKEN, "token_type": "bearer", "state": login.state})
+        assert login.result().access_token == TOKEN
+    assert keys[0] != keys[1]
+    leftovers = set(Path(tempfile.gettempdir()).iterdir()) - before
+    assert not [p for p in leftovers if p.suffix in (".pem", ".key", ".crt") or "tls" in p.name]

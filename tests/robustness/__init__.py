@@ -1,0 +1,1 @@
+"""Robustness tests: faults, load and hostile input (issue 7)."""
