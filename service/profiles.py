@@ -20,6 +20,7 @@ from tomlkit.items import Table
 
 from .environments import is_loopback_host, normalize_environment
 from .errors import InvalidValueError
+from .redirect_uris import is_valid_redirect_uri
 
 DEFAULT_PROFILE = "DEFAULT"
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -200,6 +201,9 @@ def redirect_port(uri: str, key: str = "redirect_uri") -> int:
         raise InvalidValueError(key, f"{uri!r} must be http(s)://localhost:<port> (a loopback host)")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise InvalidValueError(key, f"{uri!r} must not have a path, query or fragment")
+    # port 0 is gc's "pick one at login time"; any real port must pass the shared matcher's rules
+    if port and not is_valid_redirect_uri(uri):
+        raise InvalidValueError(key, f"{uri!r} is not a valid redirect URI")
     return 0 if port is None else port
 
 
