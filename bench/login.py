@@ -40,6 +40,11 @@ class LoginRun:
     mode: str  # "warm" or "cold"
     saved_ms: float  # clock start -> token in config.toml
     exited_ms: float  # clock start -> command exited 0
+    stages_ms: dict[str, float]  # where the time went, in order; they add up to saved_ms
+
+
+STAGES = ("command start -> URL printed", "browser launch", "login page loaded",
+          "credentials typed (Playwright)", "submit -> profile saved")
 
 
 def _launch(playwright):
@@ -107,22 +112,28 @@ def login_once(playwright, browser, *, flow: str, profile: str, config: Path,
     lines: queue.Queue = queue.Queue()
     reader = threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True)
     reader.start()
+    marks = [start]
     try:
         url = _wait_for_url(proc, lines, deadline)
+        marks.append(time.perf_counter())
         if page is None:
             own_browser = _launch(playwright)
             page = own_browser.new_page()
         else:
-            start = time.perf_counter()  # warm: clock starts at the authorize URL
+            start = marks[0] = marks[1]  # warm: the clock starts at the authorize URL
+        marks.append(time.perf_counter())
         page.goto(url, timeout=timeout * 1000)
+        marks.append(time.perf_counter())
         _fill_login_form(page, username, password)
-        saved = _wait_for_save(config, profile, before, deadline)
+        marks.append(time.perf_counter())
+        marks.append(_wait_for_save(config, profile, before, deadline))
         code = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         exited = time.perf_counter()
         if code != 0:
             raise LoginError(f"gclogin login exited {code} after saving the profile")
+        stages = {name: (b - a) * 1000 for name, a, b in zip(STAGES, marks, marks[1:])}
         return LoginRun(flow, "warm" if browser is not None else "cold",
-                        (saved - start) * 1000, (exited - start) * 1000)
+                        (marks[-1] - start) * 1000, (exited - start) * 1000, stages)
     except subprocess.TimeoutExpired:
         raise LoginError("gclogin login did not exit after saving the profile") from None
     finally:
@@ -136,7 +147,8 @@ def login_once(playwright, browser, *, flow: str, profile: str, config: Path,
 
 
 def run_logins(*, flows: Mapping[str, str], config: Path, env: Mapping[str, str],
-               username: str, password: str, runs: int, timeout: float) -> list[LoginRun]:
+               username: str, password: str, runs: int, timeout: float,
+               warmup: bool = True) -> list[LoginRun]:
     """`runs` warm then `runs` cold logins per flow (flow -> profile name)."""
     from playwright.sync_api import sync_playwright
 
@@ -145,7 +157,7 @@ def run_logins(*, flows: Mapping[str, str], config: Path, env: Mapping[str, str]
         browser = _launch(playwright)
         try:
             # One untimed login per flow warms the mock, the CLI's imports and the browser.
-            for flow, profile in flows.items():
+            for flow, profile in flows.items() if warmup else ():
                 login_once(playwright, browser, flow=flow, profile=profile, config=config,
                            env=env, username=username, password=password, timeout=timeout)
             for flow, profile in flows.items():

@@ -103,12 +103,17 @@ def render_markdown(results: dict) -> str:
         out.append(f"| `{timing['label']}` | {timing['median_ms']:.1f} | "
                    f"{'1.00 (floor)' if key == 'floor' else f'{ratio:.2f}x' if ratio else '-'} |")
     out += ["", "## Logins (headless chromium)", "",
-            "| flow | mode | runs | median to profile saved ms | median to exit ms |",
-            "|---|---|---:|---:|---:|"]
+            "Medians in ms. Stages: (a) command start to authorize URL printed (cold only), "
+            "(b) browser launch (cold only), (c) login page loaded, (d) credentials typed by "
+            "Playwright (harness cost, counted against the target), (e) submit to profile saved "
+            "(mock login, redirect, loopback server, code exchange for PKCE, config write).", "",
+            "| flow | mode | runs | to profile saved | to exit | (a) | (b) | (c) | (d) | (e) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for flow, modes in results.get("login", {}).items():
         for mode, agg in modes.items():
             out.append(f"| {flow} | {mode} | {agg['runs']} | {agg['median_saved_ms']:.0f} | "
-                       f"{agg['median_exited_ms']:.0f} |")
+                       f"{agg['median_exited_ms']:.0f} | "
+                       + " | ".join(f"{v:.0f}" for v in agg["median_stages_ms"].values()) + " |")
     if results.get("failures"):
         out += ["", "## Not measured", ""]
         out += [f"- {f['part']}: {f['error']}" for f in results["failures"]]

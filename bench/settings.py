@@ -17,6 +17,7 @@ class Settings:
     """One benchmark plan; FULL for `make bench`, SMOKE for `make test`."""
 
     name: str
+    wrk_rounds: int  # each round measures every server once, so load drift hits all alike
     wrk_duration_s: int
     wrk_warmup_s: int
     wrk_connections: int
@@ -24,15 +25,16 @@ class Settings:
     cli_runs: int
     cli_warmup_runs: int
     login_runs: int
+    login_warmup: bool
     login_timeout_s: float
 
 
-FULL = Settings(name="full", wrk_duration_s=20, wrk_warmup_s=3, wrk_connections=32,
-                wrk_threads=2, cli_runs=30, cli_warmup_runs=3, login_runs=10,
-                login_timeout_s=30.0)
-SMOKE = Settings(name="smoke", wrk_duration_s=2, wrk_warmup_s=0, wrk_connections=8,
-                 wrk_threads=1, cli_runs=2, cli_warmup_runs=0, login_runs=1,
-                 login_timeout_s=30.0)
+FULL = Settings(name="full", wrk_rounds=3, wrk_duration_s=8, wrk_warmup_s=1,
+                wrk_connections=32, wrk_threads=2, cli_runs=30, cli_warmup_runs=3,
+                login_runs=10, login_warmup=True, login_timeout_s=30.0)
+SMOKE = Settings(name="smoke", wrk_rounds=1, wrk_duration_s=2, wrk_warmup_s=0,
+                 wrk_connections=8, wrk_threads=1, cli_runs=2, cli_warmup_runs=0,
+                 login_runs=1, login_warmup=False, login_timeout_s=30.0)
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,8 @@ def test_implicit_login_redirects_with_token_in_fragment(login, client):
     assert int(values["expires_in"]) == IMPLICIT.access_token_validity_seconds
     me = client.get("/api/v2/users/me", headers=bearer(values["access_token"]))
     assert me.json["id"] == ALICE.id
+    info = client.get("/api/v2/tokens/me", headers=bearer(values["access_token"])).json
+    assert info["grantType"] == "implicit" and info["client"]["id"] == IMPLICIT.id
 
 
 def test_second_user_logs_in_as_themselves(login, client):

@@ -67,12 +67,16 @@ def wsgi_server(app, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
 @contextlib.contextmanager
 def gunicorn(app_spec: str, env: Mapping[str, str] | None = None, workers: int = 2,
              threads: int = 1, health_path: str = "/healthz",
-             timeout: float = 30.0, log_path: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Run `gunicorn app_spec` on a free loopback port; yields (base URL, process)."""
+             timeout: float = 30.0, log_path: Path | None = None,
+             extra_args: list[str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run `gunicorn app_spec` on a free loopback port; yields (base URL, process).
+
+    extra_args go before the app spec (e.g. ["--access-logfile", "-"]).
+    """
     port = free_port()
     cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
            "--workers", str(workers), "--threads", str(threads), "--graceful-timeout", "5",
-           app_spec]
+           *(extra_args or []), app_spec]
     out = open(log_path, "wb") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, cwd=REPO,
                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)

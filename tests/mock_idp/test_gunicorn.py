@@ -1,0 +1,120 @@
+"""Under gunicorn with 2 workers, every worker sees the same tokens, revocations and clients."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urljoin
+
+import pytest
+import requests
+
+from mock_idp.config import default_seed_path
+from mock_idp.testing import parse_login_form
+from tests.support.servers import gunicorn
+
+from .conftest import ALICE, CC, PKCE, REDIRECT, code_params, pkce_pair, query
+
+pytestmark = pytest.mark.slow
+TIMEOUT = 10
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    root = tmp_path_factory.mktemp("gunicorn")
+    log = root / "gunicorn.log"
+    # Every setting explicit: module fixtures start before the per-test env cleanup.
+    env = {"MOCK_IDP_DB": str(root / "store.sqlite3"), "MOCK_IDP_EXPOSE_WORKER_PID": "1",
+           "MOCK_IDP_LOOPBACK_ANY_PORT": "0", "MOCK_IDP_SEED": str(default_seed_path())}
+    with gunicorn("mock_idp:create_app()", env=env, workers=2, log_path=log) as (base, _proc):
+        yield base, log
+
+
+def fresh_get(url: str, headers: dict[str, str]) -> requests.Response:
+    # requests.get opens a new connection every time, so the kernel may hand it to any worker
+    return requests.get(url, headers=headers, timeout=TIMEOUT)
+
+
+def answers_by_worker(url: str, headers: dict[str, str], batches: int = 20) -> dict[str, set[int]]:
+    """Statuses per worker pid, from concurrent fresh connections until two workers answered."""
+    seen: dict[str, set[int]] = {}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(batches):
+            for response in pool.map(lambda _: fresh_get(url, headers), range(16)):
+                seen.setdefault(response.headers["X-Mock-Idp-Worker"], set()).add(
+                    response.status_code)
+            if len(seen) >= 2:
+                break
+    return seen
+
+
+def cc_token(base: str) -> str:
+    response = requests.post(base + "/oauth/token", data={"grant_type": "client_credentials"},
+                             auth=(CC.id, CC.secret), timeout=TIMEOUT)
+    assert response.status_code == 200
+    return response.json()["access_token"]
+
+
+def test_token_is_accepted_and_revoked_on_every_worker(served):
+    base, log = served
+    token = cc_token(base)
+    auth = {"Authorization": f"Bearer {token}"}
+    before = answers_by_worker(base + "/api/v2/tokens/me", auth)
+    assert len(before) == 2, f"only one worker answered: {before}"
+    assert all(statuses == {200} for statuses in before.values()), before
+
+    revoke = requests.delete(base + "/api/v2/tokens/me", headers=auth, timeout=TIMEOUT)
+    assert revoke.status_code == 204
+
+    after = answers_by_worker(base + "/api/v2/tokens/me", auth)
+    assert len(after) == 2, f"only one worker answered: {after}"
+    assert all(statuses == {401} for statuses in after.values()), after
+    assert token not in log.read_text(errors="replace")
+
+
+def test_admin_changes_reach_every_worker(served):
+    base, _log = served
+    admin = {"Authorization": f"Bearer {cc_token(base)}"}
+    created = requests.post(base + "/api/v2/oauth/clients", headers=admin, timeout=TIMEOUT, json={
+        "name": "made on one worker", "authorizedGrantType": "CLIENT-CREDENTIALS"}).json()
+    seen = answers_by_worker(base + f"/api/v2/oauth/clients/{created['id']}", admin)
+    assert len(seen) == 2 and all(s == {200} for s in seen.values()), seen
+    assert requests.delete(base + f"/api/v2/oauth/clients/{created['id']}", headers=admin,
+                           timeout=TIMEOUT).status_code == 204
+    seen = answers_by_worker(base + f"/api/v2/oauth/clients/{created['id']}", admin)
+    assert len(seen) == 2 and all(s == {404} for s in seen.values()), seen
+
+
+def test_logins_work_whichever_worker_serves_each_step(served):
+    """Form shown by one worker, posted to another, code redeemed by a third request."""
+    base, log = served
+    for _ in range(6):
+        verifier, challenge = pkce_pair()
+        browser = requests.Session()
+        browser.headers["Connection"] = "close"  # a fresh connection per step
+        page = browser.get(base + "/oauth/authorize", params=code_params(challenge),
+                           timeout=TIMEOUT)
+        form = parse_login_form(page.text)
+        done = browser.post(urljoin(base, form.action), allow_redirects=False, timeout=TIMEOUT,
+                            data={**form.fields, "username": ALICE.username,
+                                  "password": ALICE.password})
+        assert done.status_code == 302, done.text
+        token = requests.post(base + "/oauth/token", timeout=TIMEOUT, data={
+            "grant_type": "authorization_code", "code": query(done.headers["Location"])["code"],
+            "redirect_uri": REDIRECT, "client_id": PKCE.id, "code_verifier": verifier})
+        assert token.status_code == 200, token.text
+    assert ALICE.password not in log.read_text(errors="replace")
+
+
+def test_default_store_is_shared_by_the_workers(tmp_path):
+    """Without MOCK_IDP_DB the workers still share one store (keyed by their master)."""
+    env = {"TMPDIR": str(tmp_path), "MOCK_IDP_EXPOSE_WORKER_PID": "1",
+           "MOCK_IDP_SEED": str(default_seed_path()), "MOCK_IDP_LOOPBACK_ANY_PORT": "0"}
+    # MOCK_IDP_DB must be absent, not empty: run with a copy of the environment without it.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("MOCK_IDP_DB", raising=False)
+        with gunicorn("mock_idp:create_app()", env=env, workers=2) as (base, _proc):
+            token = cc_token(base)
+            seen = answers_by_worker(base + "/api/v2/tokens/me",
+                                     {"Authorization": f"Bearer {token}"})
+    assert len(seen) == 2 and all(s == {200} for s in seen.values()), seen
+    stores = list(tmp_path.glob("mock-idp-*/store-*.sqlite3"))
+    assert len(stores) == 1 and stores[0].parent.stat().st_mode & 0o777 == 0o700

@@ -1,0 +1,161 @@
+"""R25: tokens, secrets, codes and verifiers never appear in any log line or output.
+
+The CLI runs with --debug through all three logins against the mock IdP under gunicorn
+at --log-level debug with access logs on. A recording relay between them learns every
+secret actually issued; then every captured stream is grepped for each of them.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from tests.support.servers import free_port
+
+from .browser import demo_user, sign_in
+from .tap import Tap
+from .verbose_servers import verbose_gunicorn
+
+CLI = [sys.executable, "-c", "from service.cli import main; main()"]
+WAIT = 60.0
+CC_ID, CC_SECRET = "robust-cc-client", "robust-cc-secret-0123456789abcdef"
+IMPLICIT_ID, PKCE_ID = "robust-implicit-client", "robust-pkce-client"
+
+
+def _seed(path: Path, implicit_port: int, pkce_port: int) -> Path:
+    user = demo_user()
+    path.write_text(f'''
+[[users]]
+id = "{user.id}"
+name = "{user.name}"
+email = "{user.email}"
+username = "{user.username}"
+password = "{user.password}"
+
+[[clients]]
+id = "{CC_ID}"
+secret = "{CC_SECRET}"
+name = "robustness client credentials"
+authorized_grant_type = "CLIENT-CREDENTIALS"
+registered_redirect_uri = []
+roles = ["admin"]
+
+[[clients]]
+id = "{IMPLICIT_ID}"
+secret = ""
+name = "robustness implicit"
+authorized_grant_type = "TOKEN"
+registered_redirect_uri = ["http://localhost:{implicit_port}"]
+
+[[clients]]
+id = "{PKCE_ID}"
+secret = ""
+name = "robustness pkce"
+authorized_grant_type = "CODE"
+registered_redirect_uri = ["http://localhost:{pkce_port}"]
+''')
+    return path
+
+
+class Cli:
+    """Runs gclogin --debug with a private config; keeps every byte it printed."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.env = {**os.environ, "GCLOGIN_CONFIG": str(tmp / "gc" / "config.toml"),
+                    "GENESYSCLOUD_BROWSER": "", "HOME": str(tmp)}
+        self.streams: dict[str, str] = {}
+
+    def run(self, label: str, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([*CLI, "--debug", *args], env=self.env, capture_output=True,
+                                text=True, timeout=WAIT)
+        self.streams[f"{label} stdout"], self.streams[f"{label} stderr"] = result.stdout, result.stderr
+        if ok:
+            assert result.returncode == 0, f"{label}: {result.stderr}"
+        return result
+
+    def browser_login(self, label: str, *args: str) -> None:
+        """A profiles new that waits at the loopback: play the browser, then let it finish."""
+        proc = subprocess.Popen([*CLI, "--debug", *args], env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        lines: queue.Queue[str] = queue.Queue()
+        err: list[str] = []
+
+        def pump() -> None:
+            for line in proc.stderr:
+                err.append(line)
+                lines.put(line)
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        try:
+            url = None
+            while url is None:
+                line = lines.get(timeout=WAIT)
+                if "/oauth/authorize?" in line:
+                    url = line[line.index("http", line.index(": ")):].strip()
+            location = sign_in(url)
+            parts = urlsplit(location)
+            back = f"{parts.scheme}://{parts.netloc}/"
+            if parts.fragment:   # what the relay page's script does
+                r = requests.post(back, data={"fragment": parts.fragment}, timeout=WAIT)
+            else:
+                r = requests.get(location, timeout=WAIT)
+            assert r.status_code == 200, r.text[:300]
+            out, _ = proc.communicate(timeout=WAIT)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+            reader.join(timeout=10)
+        self.streams[f"{label} stdout"], self.streams[f"{label} stderr"] = out, "".join(err)
+        assert proc.returncode == 0, "".join(err)
+
+
+@pytest.mark.slow
+def test_cli_and_idp_never_log_secrets(tmp_path: Path) -> None:
+    implicit_port, pkce_port = free_port(), free_port()
+    seed = _seed(tmp_path / "seed.toml", implicit_port, pkce_port)
+    log = tmp_path / "idp.log"
+    env = {"MOCK_IDP_SEED": str(seed), "MOCK_IDP_DB": str(tmp_path / "idp.sqlite3")}
+    cli = Cli(tmp_path)
+    with verbose_gunicorn("mock_idp:create_app()", env, log) as idp, \
+            Tap(("127.0.0.1", urlsplit(idp).port)) as tap:
+        common = ["--environment", tap.url, "--yes", "--no-browser", "--timeout", "60"]
+        cli.run("cc new", "profiles", "new", "--name", "cc", "--grant-type", "client-credentials",
+                "--client-id", CC_ID, "--client-secret", CC_SECRET, *common)
+        cli.browser_login("implicit new", "profiles", "new", "--name", "imp", "--grant-type",
+                          "implicit", "--client-id", IMPLICIT_ID, "--redirect-port",
+                          str(implicit_port), "--no-https", *common)
+        cli.browser_login("pkce new", "profiles", "new", "--name", "pkce", "--grant-type", "pkce",
+                          "--client-id", PKCE_ID, "--redirect-port", str(pkce_port), "--no-https",
+                          *common)
+        cli.run("cc users me", "users", "me", "get", "-p", "cc", ok=False)
+        for name in ("imp", "pkce"):
+            me = cli.run(f"{name} users me", "users", "me", "get", "-p", name)
+            assert demo_user().email in me.stdout
+            cli.run(f"{name} login", "login", "-p", name, "--no-browser", "--timeout", "60")
+        cli.run("list", "profiles", "list")
+        for name in ("cc", "imp", "pkce"):
+            cli.run(f"get {name}", "profiles", "get", name)
+        cli.run("logout", "logout", "-p", "pkce")
+        cli.run("cc login", "login", "-p", "cc")
+        secrets = tap.secrets() | {CC_SECRET, demo_user().password}
+    streams = {**cli.streams, "gunicorn (debug + access log)": log.read_text()}
+
+    # The relay really saw what we look for: tokens of all three grants, a code, a verifier.
+    recorded = tap.recorded.decode("latin-1")
+    assert "code_verifier=" in recorded and "grant_type=authorization_code" in recorded
+    assert len(secrets) >= 6, f"only {len(secrets)} secret values were seen in transit"
+    assert any("GET /oauth/authorize" in line for line in streams["gunicorn (debug + access log)"].splitlines())
+    assert "debug:" in streams["cc new stderr"], "--debug produced no debug output"
+
+    leaks = [f"{stream}: {secret[:4]}… ({len(secret)} chars)"
+             for stream, text in streams.items() for secret in secrets if secret in text]
+    assert not leaks, leaks

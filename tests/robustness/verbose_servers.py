@@ -1,0 +1,33 @@
+"""Servers at their most verbose: gunicorn with debug logging and access logs on."""
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from tests.support.servers import REPO, free_port, stop_process, wait_http
+
+
+@contextlib.contextmanager
+def verbose_gunicorn(app_spec: str, env: Mapping[str, str], log: Path,
+                     workers: int = 2) -> Iterator[str]:
+    """`gunicorn --log-level debug --access-logfile -` on a free loopback port; yields its URL.
+
+    gunicorn's default access format: request line (path and query), status, Referer,
+    User-Agent — what an operator would turn on.
+    """
+    port = free_port()
+    cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+           "--log-level", "debug", "--access-logfile", "-", "--error-logfile", "-",
+           "--graceful-timeout", "5", app_spec]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=REPO, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_http(f"http://127.0.0.1:{port}/healthz", timeout=30, proc=proc)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop_process(proc)
