@@ -82,7 +82,10 @@ def render_markdown(results: dict) -> str:
     m = results["machine"]
     out = [f"# Benchmark report ({results['mode']} run)", "",
            f"{results['date']} on {m['cpus']} CPUs ({m['cpu']}), Python {m['python']}, "
-           f"{m['node']}, {m['wrk']}, {m['chromium']}. All servers on 127.0.0.1.", "",
+           f"{m['node']}, {m['wrk']}, {m['chromium']}. All servers on 127.0.0.1. "
+           f"1-minute load average {m['load_average_at_start']} at start, "
+           f"{m.get('load_average_at_end', '?')} at end (above {m['cpus']} means other work "
+           "shared the CPUs: compare ratios, not absolute figures).", "",
            f"gunicorn: {g['workers']} workers x {g['threads']} threads ({g['source']}); "
            f"wrk: {s['wrk_threads']} threads, {s['wrk_connections']} connections, "
            f"{s['wrk_warmup_s']} s warm-up then {s['wrk_duration_s']} s measured; "
@@ -94,7 +97,8 @@ def render_markdown(results: dict) -> str:
     out += ["", "## HTTP throughput and latency", ""] + _http_rows(results)
     ratios = results.get("ratios", {})
     if ratios:
-        out += ["", "Ratios: " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items())]
+        out += ["", "Ratios (per round, median over rounds): "
+                + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items())]
     out += ["", "## CLI wall time", "", "| command | median ms | ratio to floor |", "|---|---:|---:|"]
     for key, timing in results.get("cli", {}).items():
         if key == "ratios":
@@ -104,7 +108,7 @@ def render_markdown(results: dict) -> str:
                    f"{'1.00 (floor)' if key == 'floor' else f'{ratio:.2f}x' if ratio else '-'} |")
     out += ["", "## Logins (headless chromium)", "",
             "Medians in ms. Stages: (a) command start to authorize URL printed (cold only), "
-            "(b) browser launch (cold only), (c) login page loaded, (d) credentials typed by "
+            "(b) browser launch (cold only), (c) login page loaded, (d) both fields filled by "
             "Playwright (harness cost, counted against the target), (e) submit to profile saved "
             "(mock login, redirect, loopback server, code exchange for PKCE, config write).", "",
             "| flow | mode | runs | to profile saved | to exit | (a) | (b) | (c) | (d) | (e) |",

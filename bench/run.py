@@ -55,7 +55,8 @@ def machine() -> dict:
     return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
             "node": "node " + _version([servers.NODE, "--version"], r"(v[\d.]+)"),
             "wrk": _version(["wrk", "--version"], r"(wrk \S+)"),
-            "chromium": _version([login.CHROMIUM, "--version"], r"(Chromium \S+)")}
+            "chromium": _version([login.CHROMIUM, "--version"], r"(Chromium \S+)"),
+            "load_average_at_start": round(os.getloadavg()[0], 2)}
 
 
 def aggregate(rounds: list[wrk.WrkResult]) -> dict:
@@ -157,6 +158,7 @@ class Run:
                 self.part("HTTP", lambda: self._http(targets))
         finally:
             shutil.rmtree(root, ignore_errors=True)
+        self.results["machine"]["load_average_at_end"] = round(os.getloadavg()[0], 2)
         written = report.write(self.results, self.out_dir)
         self.log("bench: wrote " + ", ".join(str(p) for p in written))
         for t in self.results["targets"]:

@@ -9,14 +9,17 @@ SOAK_SECONDS ?= 60
 .PHONY: fuzz fuzz-merge soak
 
 fuzz: install
-	@set -e; for t in $(FUZZ_TARGETS); do \
+	@failed=""; for t in $(FUZZ_TARGETS); do \
 	    mkdir -p reports/fuzz/$$t; \
 	    echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 	    $(PY) fuzz/fuzz_$$t.py -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 	        -print_final_stats=1 -artifact_prefix=reports/fuzz/$$t- \
-	        reports/fuzz/$$t fuzz/corpus/$$t 2>&1 | tail -n 12; \
-	    test $${PIPESTATUS[0]} -eq 0; \
-	done
+	        reports/fuzz/$$t fuzz/corpus/$$t > reports/fuzz/$$t.log 2>&1 \
+	        || failed="$$failed $$t"; \
+	    grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|Uncaught|Error:" \
+	        reports/fuzz/$$t.log | head -n 8; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (inputs in reports/fuzz/, logs reports/fuzz/*.log)"; exit 1; fi
 
 fuzz-merge: install
 	@set -e; for t in $(FUZZ_TARGETS); do \

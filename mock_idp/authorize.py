@@ -2,15 +2,20 @@
 
 The authorize request waits in the store (shared by all workers) under a random
 id; the form carries that id and a CSRF token, and a browser-binding cookie must
-match, so a forged form post cannot log a victim in (login CSRF).
+match, so a forged form post cannot log a victim in (login CSRF) nor cancel the
+victim's login. "Cancel" is a separate small form posting to its own path, so the
+login form keeps a single submit button (#login).
 """
 from __future__ import annotations
 
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
+from typing import Any
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidClientError
 from flask import Blueprint, Response, request
 from werkzeug.datastructures import MultiDict
 
@@ -19,36 +24,57 @@ from .extension import ext
 from .models import digest
 from .oauth2 import ReplayedRequest
 from .pages import html_page
+from .store import Pending
 
 bp = Blueprint("authorize", __name__)
 
 BINDING_COOKIE = "mock_idp_login"
+# Far above any real authorize request, and below what a front proxy accepts
+# (gunicorn's request line limit is 4094); the werkzeug server has no limit of its own.
+MAX_QUERY_BYTES = 4096
 _COOKIE_VALUE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 _SINGLE = ("response_type", "client_id", "redirect_uri", "scope", "state",
            "code_challenge", "code_challenge_method")
 # These reach Authlib's error descriptions, which must be RFC 6749 §4.1.2.1 ASCII.
-_ASCII_ONLY = ("response_type", "client_id", "redirect_uri")
+# (Registered redirect URIs never contain the excluded '"' and '\': RFC 3986 forbids them.)
+_ERROR_TEXT = ("response_type", "redirect_uri")
 _ERROR_CHARS = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
+_VSCHARS = re.compile(r"[\x20-\x7e]*")  # client_id syntax, RFC 6749 Appendix A.1
 _FORM_FIELDS = ("request_id", "csrf_token", "username", "password")
 
 
 def _check_params(args: MultiDict) -> None:
+    if len(request.query_string) > MAX_QUERY_BYTES:
+        raise PageError(f"The authorization request is longer than {MAX_QUERY_BYTES} bytes.",
+                        status=414)
     for name in _SINGLE:
         if len(args.getlist(name)) > 1:
             raise PageError(f"The parameter '{name}' is repeated; send it once (RFC 6749 §3.1).")
-    for name in _ASCII_ONLY:
+    for name in _ERROR_TEXT:
         if not _ERROR_CHARS.fullmatch(args.get(name, "")):
             raise PageError(f"The parameter '{name}' contains characters that are not allowed.")
+    if not _VSCHARS.fullmatch(args.get("client_id", "")):
+        raise PageError("The parameter 'client_id' contains characters that are not allowed "
+                        "(printable ASCII only, RFC 6749 Appendix A.1).")
 
 
-def _oauth_error(error: OAuth2Error) -> Response:
+def _oauth_error(error: OAuth2Error, client_id: str | None) -> Response:
     """Redirect per RFC 6749 §4.1.2.1/§4.2.2.1 when the redirect URI is trusted, else a page."""
     if error.redirect_uri:
         return ext().server.handle_response(*error())
+    if isinstance(error, InvalidClientError):
+        # Authlib's wording ("cannot authenticate with methods") fits the token endpoint.
+        client = ext().store.get_client(client_id) if client_id else None
+        if not client_id:
+            raise PageError("The parameter 'client_id' is missing.")
+        if client is None:
+            raise PageError("Unknown client: the 'client_id' is not a registered OAuth client.")
+        raise PageError(f"This client's grant type is {client.grant_type}: it cannot sign users "
+                        "in here (TOKEN and CODE clients can).")
     raise PageError(error.get_error_description() or error.error or "invalid request")
 
 
-def _login_page(grant, request_id: str, csrf: str, error: str | None = None,
+def _login_page(grant: Any, request_id: str, csrf: str, error: str | None = None,
                 username: str = "") -> Response:
     return html_page("login.html", form_targets=[grant.redirect_uri],
                      has_form=True, client_name=grant.client.name, request_id=request_id,
@@ -62,7 +88,7 @@ def authorize() -> Response:
     try:
         grant = mock.server.get_consent_grant(end_user=None)
     except OAuth2Error as error:
-        return _oauth_error(error)
+        return _oauth_error(error, request.args.get("client_id"))
     binding = request.cookies.get(BINDING_COOKIE, "")
     if not _COOKIE_VALUE.fullmatch(binding):
         binding = secrets.token_urlsafe(24)
@@ -73,15 +99,28 @@ def authorize() -> Response:
     return response
 
 
-@bp.post("/oauth/authorize")
-def login() -> Response:
+@dataclass(frozen=True)
+class _Posted:
+    """A verified form post for a pending authorize request, revalidated."""
+    request_id: str
+    csrf: str
+    oauth_request: ReplayedRequest
+    grant: Any
+
+
+def _verified_post() -> _Posted | Response:
+    """Check the form's request id, CSRF token and cookie, then revalidate the request.
+
+    Returns the error redirect instead when the request is no longer valid (e.g. the
+    client changed since the form was shown).
+    """
     form = request.form
     for name in _FORM_FIELDS:
         if len(form.getlist(name)) > 1:
             raise PageError(f"The form field '{name}' is repeated.")
     mock = ext()
     request_id = form.get("request_id", "")
-    pending = mock.store.get_pending(request_id) if request_id else None
+    pending: Pending | None = mock.store.get_pending(request_id) if request_id else None
     if pending is None:
         raise PageError("This sign-in request has expired or was already used. "
                         "Start the login again from your application.")
@@ -93,24 +132,52 @@ def login() -> Response:
                         "or wrong). Start the login again from your application.", status=403)
     oauth_request = ReplayedRequest(pending.params, request.headers)
     try:
-        # Validate again: the client may have changed since the form was shown.
         grant = mock.server.get_consent_grant(oauth_request, end_user=None)
     except OAuth2Error as error:
         mock.store.take_pending(request_id)
-        return _oauth_error(error)
-    username = form.get("username", "")
-    user = mock.store.authenticate_user(username, form.get("password", ""))
-    if user is None:
-        return _login_page(grant, request_id, csrf, error="Wrong username or password.",
-                           username=username)
-    if not mock.store.take_pending(request_id):
+        return _oauth_error(error, oauth_request.payload.client_id)
+    return _Posted(request_id, csrf, oauth_request, grant)
+
+
+def _take(request_id: str) -> None:
+    if not ext().store.take_pending(request_id):
         raise PageError("This sign-in request was already used. "
                         "Start the login again from your application.")
-    return mock.server.create_authorization_response(oauth_request, grant_user=user, grant=grant)
+
+
+@bp.post("/oauth/authorize")
+def login() -> Response:
+    posted = _verified_post()
+    if isinstance(posted, Response):
+        return posted
+    mock = ext()
+    username = request.form.get("username", "")
+    user = mock.store.authenticate_user(username, request.form.get("password", ""))
+    if user is None:
+        return _login_page(posted.grant, posted.request_id, posted.csrf,
+                           error="Wrong username or password.", username=username)
+    _take(posted.request_id)
+    return mock.server.create_authorization_response(posted.oauth_request, grant_user=user,
+                                                     grant=posted.grant)
+
+
+@bp.post("/oauth/authorize/cancel")
+def cancel() -> Response:
+    """The user declined: access_denied to the client (RFC 6749 §4.1.2.1, §4.2.2.1)."""
+    posted = _verified_post()
+    if isinstance(posted, Response):
+        return posted
+    _take(posted.request_id)
+    # No user: Authlib's grants answer access_denied in the query (code) or the
+    # fragment (token), with state; the server sets the description.
+    return ext().server.create_authorization_response(posted.oauth_request, grant_user=None,
+                                                      grant=posted.grant)
 
 
 @bp.after_request
 def _no_store(response: Response) -> Response:
-    response.headers.setdefault("Cache-Control", "no-store")
+    # The implicit redirect carries a token: no cache may keep it (R12, RFC 6749 §5.1).
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     return response

@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "LOOPBACK_ANY_PORT": False,   # MOCK_IDP_LOOPBACK_ANY_PORT=1: RFC 8252 §7.3 any-port rule
     "CLOCK": time.time,           # tests: a callable returning epoch seconds
     "EXPOSE_WORKER_PID": False,   # tests: X-Mock-Idp-Worker header and pid in /healthz
+    "DB_OWNER_PID": None,         # default store keyed by this pid (python -m mock_idp: its own)
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_FORM_MEMORY_SIZE": 64 * 1024,
     "MAX_FORM_PARTS": 100,
@@ -41,14 +42,15 @@ def default_seed_path() -> Path:
     return Path(str(resources.files("mock_idp") / "seed.toml"))
 
 
-def default_db_path() -> Path:
+def default_db_path(owner_pid: int | None = None) -> Path:
     """A store private to this server run but common to all its gunicorn workers.
 
     Workers are children of one gunicorn master, so the path is keyed by the parent
     process (pid and start time, so a reused pid gets a fresh file) in a 0700
-    directory of the user's temp dir. Set MOCK_IDP_DB for anything else.
+    directory of the user's temp dir; a single-process server passes its own pid.
+    Set MOCK_IDP_DB for anything else.
     """
-    ppid = os.getppid()
+    ppid = os.getppid() if owner_pid is None else owner_pid
     try:
         stat = Path(f"/proc/{ppid}/stat").read_text()
         started = stat.rsplit(")", 1)[1].split()[19]
@@ -75,6 +77,12 @@ def _path(name: str, value: Any) -> Path:
     return Path(value).expanduser()
 
 
+def _owner(value: Any) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+        return value
+    raise ConfigError(f"DB_OWNER_PID: expected a process id, got {value!r}")
+
+
 def settings(config: Mapping[str, Any]) -> Settings:
     clock = config.get("CLOCK", time.time)
     if not callable(clock):
@@ -83,7 +91,7 @@ def settings(config: Mapping[str, Any]) -> Settings:
     db = config.get("DB")
     return Settings(
         seed=_path("SEED", seed) if seed is not None else default_seed_path(),
-        db=_path("DB", db) if db is not None else default_db_path(),
+        db=_path("DB", db) if db is not None else default_db_path(_owner(config.get("DB_OWNER_PID"))),
         loopback_any_port=_flag("LOOPBACK_ANY_PORT", config.get("LOOPBACK_ANY_PORT", False)),
         clock=clock,
         expose_worker_pid=_flag("EXPOSE_WORKER_PID", config.get("EXPOSE_WORKER_PID", False)),

@@ -15,6 +15,7 @@ from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, Flask
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import (
+    AccessDeniedError,
     InvalidClientError,
     InvalidRequestError,
     UnsupportedGrantTypeError,
@@ -106,6 +107,8 @@ class MockAuthorizationServer(AuthorizationServer):
         if isinstance(error, UnsupportedGrantTypeError):
             error.description = (f"grant_type={error.grant_type} is not supported; use "
                                  "client_credentials or authorization_code.")
+        if isinstance(error, AccessDeniedError):
+            error.description = "The user cancelled the sign-in."
         return super().handle_error_response(request, error)
 
     @staticmethod

@@ -6,6 +6,7 @@ entry and the field. Secret values (passwords, client secrets) are never echoed.
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ _CLIENT_REQUIRED = {"id", "secret", "name", "authorized_grant_type"}
 _CLIENT_OPTIONAL = {"registered_redirect_uri", "scope", "access_token_validity_seconds",
                     "roles", "description"}
 _SECRET_FIELDS = {"password", "secret"}
+_CLIENT_ID = re.compile(r"[\x20-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,10 @@ def _user(entry: dict[str, Any], where: str) -> SeedUser:
 
 def _client(entry: dict[str, Any], where: str) -> SeedClient:
     _check_keys(where, entry, _CLIENT_REQUIRED, _CLIENT_OPTIONAL)
+    client_id = _string(where, entry, "id")
+    if not _CLIENT_ID.fullmatch(client_id):
+        raise _fail(where, entry, "id", "must be printable ASCII (RFC 6749 Appendix A.1: "
+                    "client_id is VSCHAR, %x20-7E)")
     grant = _string(where, entry, "authorized_grant_type")
     if grant not in GRANT_TYPES:
         raise _fail(where, entry, "authorized_grant_type",
@@ -149,7 +155,7 @@ def _client(entry: dict[str, Any], where: str) -> SeedClient:
         raise _fail(where, entry, "access_token_validity_seconds",
                     f"must be an integer from {VALIDITY_MIN} to {VALIDITY_MAX}, got {validity!r}")
     return SeedClient(
-        id=_string(where, entry, "id"), secret=secret, name=_string(where, entry, "name"),
+        id=client_id, secret=secret, name=_string(where, entry, "name"),
         authorized_grant_type=grant, registered_redirect_uri=uris,
         scope=_strings(where, entry, "scope"), access_token_validity_seconds=validity,
         roles=_strings(where, entry, "roles"),

@@ -67,21 +67,35 @@ def issue_token(app: Flask, client_id: str, user_id: str | None = None, *,
 
 
 class LoginForm(HTMLParser):
-    """The login page's form: its action and every input's name and value."""
+    """The login page's first form (action, every input's name and value) and the error.
+
+    The page's second form is "Cancel": its action and hidden fields are in
+    `cancel_action` and `cancel_fields`, never mixed into `action` and `fields`.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.action: str | None = None
         self.fields: dict[str, str] = {}
+        self.cancel_action: str | None = None
+        self.cancel_fields: dict[str, str] = {}
         self.error: str | None = None
         self._in_error = False
+        self._forms = 0
+        self._target: dict[str, str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         if tag == "form":
-            self.action = a.get("action")
-        elif tag == "input" and a.get("name"):
-            self.fields[a["name"] or ""] = a.get("value") or ""
+            self._forms += 1
+            if self._forms == 1:
+                self.action, self._target = a.get("action"), self.fields
+            elif a.get("id") == "cancel-form":
+                self.cancel_action, self._target = a.get("action"), self.cancel_fields
+            else:
+                self._target = None
+        elif tag == "input" and a.get("name") and self._target is not None:
+            self._target[a["name"] or ""] = a.get("value") or ""
         elif a.get("id") == "error":
             self._in_error = True
 
@@ -91,6 +105,8 @@ class LoginForm(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         self._in_error = False
+        if tag == "form":
+            self._target = None
 
 
 def parse_login_form(html: str) -> LoginForm:

@@ -20,21 +20,22 @@ bp = Blueprint("token", __name__)
 FORM = "application/x-www-form-urlencoded"
 
 
-def _basic_problem(header: str) -> str | None:
-    """What is wrong with an Authorization header, or None for a well-formed Basic one."""
+def _basic_client_id(header: str) -> str:
+    """The client id of a well-formed Basic header; ValueError says what is wrong."""
     scheme, _, value = header.strip().partition(" ")
     if scheme.lower() != "basic":
-        return "The Authorization header must use the Basic scheme."
+        raise ValueError("The Authorization header must use the Basic scheme.")
     if not value.strip():
-        return "The Basic credentials are missing."
+        raise ValueError("The Basic credentials are missing.")
     try:
         decoded = base64.b64decode(value.strip().encode("ascii"), validate=True).decode("utf-8")
     except (UnicodeError, binascii.Error, ValueError):
-        return "The Basic credentials are not valid base64 of UTF-8 text."
+        raise ValueError("The Basic credentials are not valid base64 of UTF-8 text.") from None
     client_id, sep, _secret = decoded.partition(":")
     if not sep or not unquote(client_id):
-        return "The Basic credentials must be 'client_id:client_secret', each form-urlencoded."
-    return None
+        raise ValueError("The Basic credentials must be 'client_id:client_secret', "
+                         "each form-urlencoded.")
+    return unquote(client_id)
 
 
 def _precheck() -> Response | None:
@@ -51,14 +52,18 @@ def _precheck() -> Response | None:
                                         f"The parameter '{name}' is repeated (RFC 6749 §3.2).")
     header = request.headers.get("Authorization")
     if header is not None:
-        problem = _basic_problem(header)
-        if problem:
-            response = oauth_error_response(401, "invalid_client", problem)
+        try:
+            client_id = _basic_client_id(header)
+        except ValueError as problem:
+            response = oauth_error_response(401, "invalid_client", str(problem))
             response.headers["WWW-Authenticate"] = 'Basic realm="mock-idp"'
             return response
         if "client_secret" in form:
             return oauth_error_response(400, "invalid_request", "Use one client authentication "
                                         "method: HTTP Basic or client_secret in the body (RFC 6749 §2.3).")
+        if form.get("client_id", client_id) != client_id:
+            return oauth_error_response(400, "invalid_request", "The 'client_id' in the body is "
+                                        "not the client of the Basic credentials (RFC 6749 §3.2.1).")
     if not form.get("grant_type"):
         return oauth_error_response(400, "invalid_request", "Missing 'grant_type'.")
     return None

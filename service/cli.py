@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -18,7 +20,8 @@ from . import api
 from .config_store import ConfigStore
 from .environments import DEFAULT_ENVIRONMENT, normalize_environment
 from .errors import GcloginError, InvalidValueError, NetworkError, OAuthError
-from .login import LoginOptions, Resolved, call_with_token, login, login_and_save, logout, resolve_profile
+from .login import (ENV_ACCESS_TOKEN, ENV_CLIENT_SECRET, LoginOptions, Overrides, Resolved, call_with_token,
+                    login, login_and_save, logout, resolve_profile)
 from .profiles import (DEFAULT_PROFILE, GrantType, Profile, build_redirect_uri, check_name, check_port,
                        format_rfc3339, masked, parse_grant_type)
 
@@ -36,14 +39,28 @@ class CliError(click.ClickException):
 
 
 class App(click.Group):
-    """Turns GcloginError anywhere below into CliError, in one place."""
+    """Every failure below becomes one line on stderr and an exit code, in this one place.
+
+    GcloginError messages are safe to print. Anything else is a bug: its type is shown,
+    and with --debug where it happened, but never its message, which might hold a secret.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
+        log = logging.getLogger("gclogin")
         try:
             return super().invoke(ctx)
         except GcloginError as exc:
-            logging.getLogger("gclogin").debug("error type: %s", type(exc).__name__)
+            log.debug("error type: %s", type(exc).__name__)
             raise CliError(str(exc), exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise CliError("interrupted (Ctrl-C)", 130) from None
+        except (click.ClickException, click.Abort, click.exceptions.Exit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a line
+            frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+            log.debug("unexpected %s (message not shown), raised at:\n%s", type(exc).__name__, frames.rstrip())
+            raise CliError(f"unexpected internal error ({type(exc).__name__}); "
+                           "run with --debug to see where it happened") from None
 
 
 class State:
@@ -53,9 +70,22 @@ class State:
         self.config: str | None = None
         self.profile: str = DEFAULT_PROFILE
         self.insecure = False
+        self.flags: dict[str, str] = {}
+        self.warned_secret_flag = False
 
     def store(self) -> ConfigStore:
         return ConfigStore(self.config, warn=lambda line: click.echo(line, err=True))
+
+    def overrides(self) -> Overrides:
+        """gc's global flags (they win over GENESYSCLOUD_* variables and the profile)."""
+        return Overrides(**self.flags)
+
+    def warn_secret_flag(self, flag: str, instead: str) -> None:
+        """Once per run: a secret in argv can be read by other local users."""
+        if not self.warned_secret_flag:
+            self.warned_secret_flag = True
+            click.echo(f"warning: {flag} puts a secret on the command line, where other local users can "
+                       f"read it (ps, /proc); {instead}.", err=True)
 
 
 pass_state = click.make_pass_decorator(State, ensure=True)
@@ -73,9 +103,47 @@ def profile_option(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Profile to use (default DEFAULT).")(func)
 
 
+#: gc's global override flags: (flag, Overrides field, what to use instead if it holds a secret)
+OVERRIDE_FLAGS = (
+    ("--environment", "environment", None),
+    ("--clientid", "client_id", None),
+    ("--clientsecret", "client_secret", f"prefer the {ENV_CLIENT_SECRET} environment variable"),
+    ("--accesstoken", "access_token", f"prefer the {ENV_ACCESS_TOKEN} environment variable"),
+)
+_OVERRIDE_HELP = {
+    "environment": "Override the profile's environment (domain, region or base URL).",
+    "client_id": "Override the profile's OAuth client ID.",
+    "client_secret": f"Override the client secret (client credentials). Visible in ps: prefer {ENV_CLIENT_SECRET}.",
+    "access_token": f"Use this access token. Visible in ps: prefer {ENV_ACCESS_TOKEN}.",
+}
+
+
+def _set_override(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is None:
+        return
+    state = ctx.ensure_object(State)
+    flag, field_name, instead = next(f for f in OVERRIDE_FLAGS if f[1] == param.name)
+    if instead:
+        state.warn_secret_flag(flag, instead)
+    if not value.strip():
+        raise click.BadParameter("must not be empty", param_hint=flag)
+    if field_name == "environment":
+        value = _environment_choice(value)
+    state.flags[field_name] = value.strip() if field_name != "access_token" else value
+
+
+def override_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """gc's global flags, accepted before or after the command name (REFERENCE §4)."""
+    for flag, field_name, _ in reversed(OVERRIDE_FLAGS):
+        func = click.option(flag, field_name, metavar="TEXT" if field_name != "environment" else "ENV",
+                            expose_value=False, callback=_set_override,
+                            help=_OVERRIDE_HELP[field_name])(func)
+    return func
+
+
 def login_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--timeout", type=click.FloatRange(min=1), default=300.0, show_default=True,
-                        help="Seconds to wait for the browser login.")(func)
+    func = click.option("--timeout", type=click.FloatRange(min=1), default=300.0, metavar="SECONDS",
+                        help="How long to wait for the browser login (default 300).")(func)
     func = click.option("--no-browser", is_flag=True,
                         help="Don't open a browser; just print the login URL.")(func)
     return func
@@ -89,11 +157,16 @@ def _echo_err(line: str) -> None:
 @click.option("--config", "config", metavar="PATH", envvar="GCLOGIN_CONFIG",
               help="config.toml to use (default ~/.gc/config.toml; env GCLOGIN_CONFIG).")
 @profile_option
+@override_options
 @click.option("--insecure", is_flag=True, help="Allow plain http to a non-loopback environment.")
 @click.option("--debug", is_flag=True, help="Log requests (method, URL, status) to stderr; never secrets.")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, insecure: bool, debug: bool) -> None:
     """Log in to Genesys Cloud the way `gc` does, safely.
+
+    Overrides win in this order: a flag, then GENESYSCLOUD_REGION,
+    GENESYSCLOUD_OAUTHCLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET,
+    GENESYSCLOUD_ACCESS_TOKEN, then the profile.
 
     \b
     Example:
@@ -135,7 +208,7 @@ def profiles_list(state: State) -> None:
     click.echo(json.dumps([masked(p) for p in state.store().profiles().values()], indent=2))
 
 
-@profiles.command("get")
+@profiles.command("get", short_help="Show one profile as JSON (secrets masked).")
 @click.argument("name", required=False)
 @profile_option
 @pass_state
@@ -200,20 +273,26 @@ def _ask(given: Any, text: str, *, quiet: bool, default: Any = None, flag: str =
                         show_default=default not in (None, ""))
 
 
-def _yes_no(text: str) -> bool:
-    answer = click.prompt(f"{text} [Y/N]", default="N", show_default=False,
+def _yes_no(text: str, choices: str = "[Y/N]") -> bool:
+    answer = click.prompt(f"{text} {choices}", default="N", show_default=False,
                           type=click.Choice(["Y", "N", "y", "n"]), show_choices=False)
     return answer.upper() == "Y"
 
 
-@profiles.command("new")
-@click.option("--name", help="Profile name [DEFAULT].")
-@click.option("--environment", help="Domain, region (e.g. eu-west-1) or base URL [mypurecloud.com].")
-@click.option("--access-token", help="An access token (skips the grant and the verification).")
-@click.option("--grant-type", help="0-3 or none, client-credentials, implicit, pkce.")
-@click.option("--client-id", help="OAuth client ID.")
-@click.option("--client-secret", help="OAuth client secret (client credentials; optional for implicit).")
-@click.option("--redirect-port", type=int, help="Loopback redirect port; 0 picks a free port [0].")
+@profiles.command("new", short_help="Create a profile (gc's prompts; verified by a login).")
+@click.option("--name", metavar="NAME", help="Profile name [DEFAULT].")
+@click.option("--environment", metavar="ENV",
+              help="Domain, region (e.g. eu-west-1) or base URL [mypurecloud.com].")
+@click.option("--access-token", metavar="TOKEN",
+              help=f"An access token (no grant, no verification). Visible in ps: prefer the hidden "
+                   f"prompt, or {ENV_ACCESS_TOKEN} with --yes --grant-type none.")
+@click.option("--grant-type", metavar="GRANT", help="0-3 or none, client-credentials, implicit, pkce.")
+@click.option("--client-id", metavar="ID", help="OAuth client ID.")
+@click.option("--client-secret", metavar="SECRET",
+              help=f"OAuth client secret (client credentials; optional for implicit). Visible in ps: "
+                   f"prefer the hidden prompt, or {ENV_CLIENT_SECRET} with --yes.")
+@click.option("--redirect-port", type=int, metavar="PORT",
+              help="Loopback redirect port; 0 picks a free port [0].")
 @click.option("--https/--no-https", "https", default=None, help="Serve the loopback redirect over HTTPS.")
 @click.option("--yes", "-y", "quiet", is_flag=True,
               help="Don't prompt: overwrite an existing profile and take defaults for the rest.")
@@ -231,18 +310,27 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
       gclogin profiles new --name ci --environment eu-west-1 --grant-type client-credentials \\
           --client-id ID --client-secret SECRET --yes
     """
+    hidden = "leave the flag out to be asked with hidden input"
+    if client_secret is not None:
+        state.warn_secret_flag("--client-secret", f"{hidden} (with --yes: set {ENV_CLIENT_SECRET})")
+    if access_token is not None:
+        state.warn_secret_flag("--access-token", f"{hidden} (with --yes: set {ENV_ACCESS_TOKEN})")
+    # gc's global flags (gclogin --environment X profiles new) pre-answer the same questions
+    environment = environment if environment is not None else state.flags.get("environment")
+    client_id = client_id if client_id is not None else state.flags.get("client_id")
+    client_secret = client_secret if client_secret is not None else state.flags.get("client_secret")
+    access_token = access_token if access_token is not None else state.flags.get("access_token")
     store = state.store()
     name = _ask(name, "Profile Name", quiet=quiet, default=DEFAULT_PROFILE, flag="--name")
     try:
         check_name(name)
     except InvalidValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--name") from None
-    exists = name in store.names()
-    if exists and not quiet and not click.confirm(
-            f"Profile name {name} already exists. Overwrite", default=False, show_default=False):
-        raise CliError(f"Profile {name} not saved.")
+    exists = name in store.names()  # also fails early, naming file and line, on a malformed file
     environment = _ask(environment, "Environment", quiet=quiet, default=DEFAULT_ENVIRONMENT,
                        flag="--environment", value_proc=_environment_choice)
+    if access_token is None and quiet and grant_type is not None and _is_none_grant(grant_type):
+        access_token = os.environ.get(ENV_ACCESS_TOKEN) or None  # non-interactive, off the command line
     access_token = _ask(access_token, "Access Token (Optional)", quiet=quiet, default="",
                         hide=True, required=False, flag="--access-token")
     if grant_type is None and not quiet:
@@ -262,6 +350,8 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
             raise click.BadParameter("a client ID is required", param_hint="--client-id")
         profile = replace(profile, client_id=client_id.strip())
     if grant is GrantType.CLIENT_CREDENTIALS:
+        if client_secret is None and quiet:
+            client_secret = os.environ.get(ENV_CLIENT_SECRET) or None  # non-interactive, off the command line
         secret = _ask(client_secret, "Client Secret", quiet=quiet, hide=True, flag="--client-secret")
         if not secret:
             raise click.BadParameter("a client secret is required", param_hint="--client-secret")
@@ -285,6 +375,8 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
         if not quiet and _yes_no(f"Would you like to use a {kind} server?"):
             extra.update(_ask_server(kind, paths))
     profile = replace(profile, extra=extra)
+    if exists and not quiet and not _yes_no(f"Profile name {name} already exists. Overwrite", "(Y/N)"):
+        raise CliError(f"Profile {name} not saved.")
 
     if not access_token:
         options = LoginOptions(open_browser=not no_browser, timeout=timeout, insecure=state.insecure)
@@ -297,6 +389,13 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
         _echo_err(f"Overwriting profile {name}.")
     store.save(profile)
     click.echo(f"Profile {name} saved.")
+
+
+def _is_none_grant(value: str) -> bool:
+    try:
+        return parse_grant_type(value) is GrantType.NONE
+    except InvalidValueError:
+        return False
 
 
 def _ask_server(kind: str, paths: tuple[str, str]) -> dict[str, Any]:
@@ -321,11 +420,12 @@ def _ask_server(kind: str, paths: tuple[str, str]) -> dict[str, Any]:
 
 def _resolved(state: State) -> tuple[ConfigStore, Resolved]:
     store = state.store()
-    return store, resolve_profile(store, state.profile)
+    return store, resolve_profile(store, state.profile, flags=state.overrides())
 
 
-@cli.command("login")
+@cli.command("login", short_help="Log in and cache the token in the profile.")
 @profile_option
+@override_options
 @login_options
 @pass_state
 def login_command(state: State, no_browser: bool, timeout: float) -> None:
@@ -342,8 +442,9 @@ def login_command(state: State, no_browser: bool, timeout: float) -> None:
     click.echo(f"Logged in with profile {resolved.profile.name}; the token is valid until {until}.")
 
 
-@cli.command("logout")
+@cli.command("logout", short_help="Revoke the profile's token and forget it.")
 @profile_option
+@override_options
 @pass_state
 def logout_command(state: State) -> None:
     """Revoke the profile's token on the server (DELETE /api/v2/tokens/me) and forget it.
@@ -381,8 +482,9 @@ def users_me() -> None:
     """
 
 
-@users_me.command("get")
+@users_me.command("get", short_help="Print GET /api/v2/users/me as JSON.")
 @profile_option
+@override_options
 @pass_state
 def users_me_get(state: State) -> None:
     """Print GET /api/v2/users/me as JSON (needs a user token: implicit, PKCE or an access token).

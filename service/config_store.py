@@ -10,13 +10,15 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import stat
 import tempfile
+import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import tomlkit
-from tomlkit.exceptions import ParseError
+from tomlkit.exceptions import ParseError, TOMLKitError
 from tomlkit.toml_document import TOMLDocument
 
 from .errors import ConfigError, ConfigParseError, ProfileNotFoundError
@@ -46,13 +48,38 @@ def permission_warnings(path: Path) -> list[str]:
     return out
 
 
+_QUOTED_CHAR_RE = re.compile(r"\s*'.'")
+_TOMLLIB_AT_RE = re.compile(r"^(.*?) \(at line (\d+), column (\d+)\)$")
+
+
 def parse_document(text: str, path: Path | str) -> TOMLDocument:
-    """Parse config text; errors name the file, line and column."""
+    """Parse config text; errors name the file, line and column, never a value (R25)."""
     try:
         return tomlkit.parse(text)
     except ParseError as exc:
-        reason = str(exc).split(" at line ")[0]
+        reason = _QUOTED_CHAR_RE.sub("", str(exc).split(" at line ")[0])  # not even one char of a secret
         raise ConfigParseError(path, exc.line, exc.col, reason) from None
+    except (TOMLKitError, ValueError, TypeError, KeyError, IndexError, RecursionError):
+        # e.g. KeyAlreadyPresent, which tomlkit raises without a position: ask tomllib where
+        line, col, reason = _locate_error(text)
+        raise ConfigParseError(path, line, col, reason) from None
+
+
+def _locate_error(text: str) -> tuple[int, int, str]:
+    """(line, column, reason) of the first TOML error, from the stdlib parser."""
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = _TOMLLIB_AT_RE.match(str(exc))
+        if match:
+            reason = match.group(1)
+            if reason == "Cannot overwrite a value":
+                reason = "a key or table is defined twice"
+            return int(match.group(2)), int(match.group(3)), reason
+        return 1, 1, str(exc).split(" (at ")[0]
+    except RecursionError:
+        return 1, 1, "nested too deeply"
+    return 1, 1, "not a TOML document this program can edit"
 
 
 class ConfigStore:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import TypeVar
 
 from . import api
 from .config_store import ConfigStore
-from .environments import Endpoints, resolve
+from .environments import Endpoints, normalize_environment, resolve
 from .errors import AuthenticationError, InvalidValueError, LoginRequiredError, ProfileNotFoundError
 from .profiles import GrantType, Profile, TokenData, build_redirect_uri
 
@@ -42,15 +42,78 @@ class Resolved:
     persist: bool
 
 
-def resolve_profile(store: ConfigStore, name: str, env: Mapping[str, str] | None = None) -> Resolved:
-    """The named profile with GENESYSCLOUD_* overrides applied (REFERENCE §4).
+@dataclass(frozen=True, repr=False)
+class Overrides:
+    """Values that replace the profile's: gc's global flags or its GENESYSCLOUD_* variables.
+
+    ``environment`` is already normalized (a domain or base URL). repr never shows secrets.
+    """
+
+    environment: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    access_token: str | None = None
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in (self.environment, self.client_id, self.client_secret,
+                                           self.access_token))
+
+    def __repr__(self) -> str:
+        return (f"Overrides(environment={self.environment!r}, client_id={self.client_id!r}, "
+                f"client_secret={'***' if self.client_secret else None}, "
+                f"access_token={'***' if self.access_token else None})")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Overrides:
+        """gc's variables; empty ones count as unset. A bad region names GENESYSCLOUD_REGION."""
+        region = env.get(ENV_REGION) or None
+        if region is not None:
+            try:
+                region = normalize_environment(region)
+            except InvalidValueError as exc:
+                raise InvalidValueError(ENV_REGION, str(exc).split(": ", 1)[1]) from None
+        return cls(environment=region, client_id=env.get(ENV_CLIENT_ID) or None,
+                   client_secret=env.get(ENV_CLIENT_SECRET) or None,
+                   access_token=env.get(ENV_ACCESS_TOKEN) or None)
+
+    def over(self, lower: Overrides) -> Overrides:
+        """These values where set, else ``lower``'s (flag > environment variable)."""
+        return Overrides(**{f.name: getattr(self, f.name) if getattr(self, f.name) is not None
+                            else getattr(lower, f.name) for f in fields(self)})
+
+
+def apply_overrides(profile: Profile, overrides: Overrides) -> Profile:
+    """The profile as the overrides make it (pure).
+
+    A client secret means the client-credentials grant, as in gc; a client ID alone
+    keeps a browser grant (it names another browser client) and otherwise means client
+    credentials with the profile's secret. Changing the environment or the client drops
+    the cached token, which belongs to the old ones.
+    """
+    changes: dict[str, object] = {}
+    if overrides.environment is not None:
+        changes.update(environment=overrides.environment, token_data=None)
+    if overrides.client_secret is not None:
+        changes.update(client_id=overrides.client_id or profile.client_id,
+                       client_secret=overrides.client_secret,
+                       grant_type=GrantType.CLIENT_CREDENTIALS, token_data=None)
+    elif overrides.client_id is not None:
+        grant = profile.grant_type if profile.grant_type.is_browser else GrantType.CLIENT_CREDENTIALS
+        changes.update(client_id=overrides.client_id, grant_type=grant, token_data=None)
+    if overrides.access_token is not None:
+        changes["access_token"] = overrides.access_token
+    return replace(profile, **changes)  # type: ignore[arg-type]
+
+
+def resolve_profile(store: ConfigStore, name: str, env: Mapping[str, str] | None = None,
+                    flags: Overrides | None = None) -> Resolved:
+    """The named profile with overrides applied: flag > GENESYSCLOUD_* variable > profile (REFERENCE §4).
 
     With an override set, a missing file or profile is fine and nothing is cached
     (the overridden credentials are not the profile's).
     """
     env = os.environ if env is None else env
-    overrides = {k: env[k] for k in (ENV_REGION, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_ACCESS_TOKEN)
-                 if env.get(k)}
+    overrides = (flags or Overrides()).over(Overrides.from_env(env))
     try:
         profile = store.get(name)
     except ProfileNotFoundError:
@@ -59,18 +122,7 @@ def resolve_profile(store: ConfigStore, name: str, env: Mapping[str, str] | None
         profile = Profile(name=name)
     if not overrides:
         return Resolved(profile, persist=True)
-    changes: dict[str, object] = {}
-    if ENV_REGION in overrides:
-        changes["environment"] = overrides[ENV_REGION]
-    if ENV_CLIENT_ID in overrides or ENV_CLIENT_SECRET in overrides:
-        changes.update(client_id=overrides.get(ENV_CLIENT_ID, profile.client_id),
-                       client_secret=overrides.get(ENV_CLIENT_SECRET, profile.client_secret),
-                       grant_type=GrantType.CLIENT_CREDENTIALS, token_data=None)
-    if ENV_ACCESS_TOKEN in overrides:
-        changes["access_token"] = overrides[ENV_ACCESS_TOKEN]
-    if ENV_REGION in overrides:
-        changes["token_data"] = None
-    return Resolved(replace(profile, **changes), persist=False)  # type: ignore[arg-type]
+    return Resolved(apply_overrides(profile, overrides), persist=False)
 
 
 def endpoints_for(profile: Profile, insecure: bool = False) -> Endpoints:

@@ -1,12 +1,15 @@
 """The loopback redirect server for one CLI browser login (implicit or PKCE).
 
-It listens on 127.0.0.1 (or ::1) only (R18), on the profile's port or a free one,
+It listens on loopback addresses only (R18): 127.0.0.1 and ::1 for ``localhost``
+(see bind_hosts), on the profile's port or a free one,
 optionally over HTTPS with a per-login certificate (R29), serves the callback blueprint
 at "/", and is shut down after success, error, timeout or Ctrl-C (R19). Its request log
 is silenced: the callback query carries the code (R25).
 """
 from __future__ import annotations
 
+import errno
+import ipaddress
 import queue
 import socket
 import threading
@@ -14,11 +17,11 @@ from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .browser import open_browser as launch_browser
 from .environments import Endpoints
-from .errors import GcloginError, LoginCancelledError, LoginTimeoutError, NetworkError
+from .errors import GcloginError, InvalidValueError, LoginCancelledError, LoginTimeoutError, NetworkError
 from .loopback_relay import callback_blueprint, render_result
 from .oauth import PendingLogin, TokenResponse, start_login
 from .profiles import GrantType
@@ -64,35 +67,67 @@ def create_loopback_app(pending: PendingLogin, report: Callable[[Outcome], None]
     return app
 
 
+def bind_hosts(redirect_host: str | None) -> tuple[str, ...]:
+    """The loopback addresses to listen on for a redirect URI's host (pure; R16, R18).
+
+    A loopback IP literal is listened on as is. ``localhost`` (what Genesys registers)
+    gets both 127.0.0.1 and ::1: browsers resolve it to either, and if we left ::1 free
+    another local program could listen there and receive the redirect, code or token
+    included. Never a wildcard address.
+    """
+    host = (redirect_host or "localhost").strip("[]").lower()
+    if host == "localhost":
+        return ("127.0.0.1", "::1")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is None or not address.is_loopback:
+        raise InvalidValueError("redirect_uri", f"{host!r} is not localhost or a loopback IP address (R18)")
+    return (str(address),)
+
+
 def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoints: Endpoints,
                   timeout: float = DEFAULT_TIMEOUT, open_browser: bool = True,
                   echo: Callable[[str], None] = print, scope: str | None = None,
                   env: Mapping[str, str] | None = None) -> TokenResponse:
-    """Run one implicit/PKCE login through the loopback server and return the token."""
+    """Run one implicit/PKCE login through the loopback server and return the token.
+
+    Ctrl-C raises LoginCancelledError; in every case the listening sockets are closed
+    before this returns (R19).
+    """
     parts = urlsplit(redirect_uri)
     secure = parts.scheme == "https"
-    host = "::1" if parts.hostname == "::1" else "127.0.0.1"
     ssl_context = None
     if secure:
         from .certs import server_ssl_context
         ssl_context, _ = server_ssl_context()
     outcomes: queue.Queue[Outcome] = queue.Queue()
-    sock = _listen(host, parts.port or 0)
+    servers: list[BaseWSGIServer] = []
+    threads: list[threading.Thread] = []
     try:
-        port = sock.getsockname()[1]
-        shown = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
-        actual_uri = urlunsplit((parts.scheme, f"{shown}:{port}", "", "", ""))
-        pending = start_login(grant, client_id=client_id, redirect_uri=actual_uri,
-                              endpoints=endpoints, scope=scope)
-        app = create_loopback_app(pending, outcomes.put)
-        server = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler,
-                             ssl_context=ssl_context, fd=sock.fileno())
-    finally:
-        sock.close()  # werkzeug holds its own duplicate of the descriptor
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
-                              name="gclogin-loopback", daemon=True)
-    thread.start()
-    try:
+        sockets = listen_loopback(bind_hosts(parts.hostname), parts.port or 0)
+        try:
+            port = sockets[0].getsockname()[1]
+            shown = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+            actual_uri = urlunsplit((parts.scheme, f"{shown}:{port}", "", "", ""))
+            pending = start_login(grant, client_id=client_id, redirect_uri=actual_uri,
+                                  endpoints=endpoints, scope=scope)
+            app = create_loopback_app(pending, outcomes.put)
+            for sock in sockets:
+                server = make_server(sock.getsockname()[0], port, app, threaded=True,
+                                     request_handler=QuietRequestHandler, ssl_context=ssl_context,
+                                     fd=sock.fileno())
+                server.handle_error = _ignore_error  # type: ignore[method-assign]
+                servers.append(server)
+        finally:
+            for sock in sockets:
+                sock.close()  # werkzeug holds its own duplicate of each descriptor
+        for server in servers:
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                                      name="gclogin-loopback", daemon=True)
+            thread.start()
+            threads.append(thread)
         url = pending.authorize_url()
         echo(f"Waiting for the login at {actual_uri} (timeout {timeout:g} s).")
         opened = launch_browser(url, env) if open_browser else False
@@ -106,26 +141,86 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
             raise LoginTimeoutError(
                 f"no login response within {timeout:g} s; run the command again (--timeout to wait longer)"
             ) from None
-        except KeyboardInterrupt:
-            raise LoginCancelledError("login cancelled") from None
         if isinstance(outcome, GcloginError):
             raise outcome
         return outcome
+    except KeyboardInterrupt:
+        raise LoginCancelledError("login cancelled (Ctrl-C); nothing was saved") from None
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        for server, thread in zip(servers, threads):
+            server.shutdown()
+        for server in servers:
+            server.server_close()
+        for thread in threads:
+            thread.join(timeout=5)
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """A listening socket on the loopback interface only (R18)."""
+def listen_loopback(hosts: tuple[str, ...], port: int, attempts: int = 20) -> list[socket.socket]:
+    """Listening sockets on every host, all on one port (``port`` or, for 0, a free one).
+
+    The first host is required. The others are skipped if the machine lacks that
+    address family (no IPv6), but a port taken there by someone else is an error (or,
+    for port 0, a reason to try another port): see bind_hosts.
+    """
+    for _ in range(attempts if port == 0 else 1):
+        first = _listen(hosts[0], port)
+        sockets = [first]
+        chosen = first.getsockname()[1]
+        try:
+            for host in hosts[1:]:
+                try:
+                    sockets.append(_listen(host, chosen, optional=True))
+                except _Unavailable:
+                    continue
+            return sockets
+        except _PortTaken as exc:
+            for sock in sockets:
+                sock.close()
+            if port != 0:
+                raise NetworkError(f"cannot listen on {exc.host} port {port}: it is in use by another "
+                                   "program, which could receive this login; free it or choose another "
+                                   "port") from None
+    raise NetworkError(f"no port was free on all of {', '.join(hosts)} after {attempts} attempts")
+
+
+class _Unavailable(Exception):
+    """This machine has no such address (e.g. IPv6 disabled)."""
+
+
+class _PortTaken(Exception):
+    def __init__(self, host: str) -> None:
+        super().__init__(host)
+        self.host = host
+
+
+_UNAVAILABLE_ERRNOS = frozenset({errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT})
+
+
+def _listen(host: str, port: int, optional: bool = False) -> socket.socket:
+    """A listening socket on one loopback address (R18)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as exc:
+        if optional and exc.errno in _UNAVAILABLE_ERRNOS:
+            raise _Unavailable(host) from None
+        raise NetworkError(f"cannot listen on {host}: {exc.strerror or exc}") from None
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind((host, port))
         sock.listen(16)
     except OSError as exc:
         sock.close()
+        if optional and exc.errno in _UNAVAILABLE_ERRNOS:
+            raise _Unavailable(host) from None
+        if optional and exc.errno == errno.EADDRINUSE:
+            raise _PortTaken(host) from None
         raise NetworkError(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
     return sock
+
+
+def _ignore_error(_request: object, _client_address: object) -> None:
+    """A broken connection to the one-login server is not worth a traceback on stderr."""
+    return None

@@ -76,7 +76,7 @@ def parse_grant_type(value: str | int, key: str = "grant_type") -> GrantType:
 class TokenData:
     """gc's ``oauth_token_data``: the cached token and its expiry (RFC 3339 in the file)."""
 
-    access_token: str = ""
+    access_token: str = field(default="", repr=False)  # never in a repr, log or traceback (R25)
     token_type: str = ""
     expires_in: int = 0
     error: str = ""
@@ -158,16 +158,16 @@ class Profile:
     name: str = DEFAULT_PROFILE
     grant_type: GrantType = GrantType.NONE
     client_id: str = ""
-    client_secret: str = ""
+    client_secret: str = field(default="", repr=False)
     redirect_uri: str = ""
     environment: str = ""
-    access_token: str = ""
+    access_token: str = field(default="", repr=False)
     secure_login_enabled: bool = False
     token_data: TokenData | None = None
     #: plain http to a non-loopback environment allowed (R11); key ``insecure_http_enabled``
     insecure: bool = False
-    #: keys we don't interpret, kept as they are (unwrapped TOML values)
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    #: keys we don't interpret, kept as they are (unwrapped TOML values; may hold gc's proxy_password)
+    extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def redirect_port(self) -> int:
@@ -241,12 +241,12 @@ def profile_from_table(name: str, table: Mapping[str, Any]) -> Profile:
         for key, attr in _STR_KEYS.items():
             if key in values:
                 if not isinstance(values[key], str):
-                    raise InvalidValueError(key, f"must be a string, not {values[key]!r}")
+                    raise InvalidValueError(key, f"must be a string, not {_describe(key, values[key])}")
                 kwargs[attr] = values[key]
         for key, attr in _BOOL_KEYS.items():
             if key in values:
                 if not isinstance(values[key], bool):
-                    raise InvalidValueError(key, f"must be true or false, not {values[key]!r}")
+                    raise InvalidValueError(key, f"must be true or false, not {_describe(key, values[key])}")
                 kwargs[attr] = values[key]
         if kwargs.get("redirect_uri"):
             redirect_port(kwargs["redirect_uri"])
@@ -333,6 +333,17 @@ def masked(profile: Profile) -> dict[str, Any]:
             "valid": token.is_valid(),
         } if token else None,
     }
+
+
+SECRET_KEYS = frozenset({"client_secret", "access_token", "oauth_token_data", "proxy_password",
+                         "gateway_password"})
+
+
+def _describe(key: str, value: Any) -> str:
+    """A wrong value for an error message: the value itself unless the key holds a secret (R25)."""
+    if key in SECRET_KEYS:
+        return f"a TOML {type(value).__name__} (value not shown)"
+    return repr(value)
 
 
 def _unwrap(value: Any) -> Any:

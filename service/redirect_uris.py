@@ -27,8 +27,10 @@ __all__ = [
 LOOPBACK_IP_HOSTS = ("127.0.0.1", "[::1]")
 _LOOPBACK_NAMES = ("localhost", *LOOPBACK_IP_HOSTS)
 _PORT = re.compile(r"[1-9][0-9]{0,4}")
-# Printable ASCII without space: anything else is not a URI we would register.
-_URI_CHARS = re.compile(r"[!-~]+")
+# RFC 3986 characters only (percent-escapes well formed): no space, '"', '<', '>', '\',
+# '^', '`', '{', '|', '}' or non-ASCII. Such a URI is not one a server should register,
+# and Authlib's error descriptions (RFC 6749 §4.1.2.1 charset) may quote it.
+_URI_CHARS = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+")
 
 
 class _Parts(NamedTuple):

@@ -69,7 +69,7 @@ def environments(state_dir: Path, idp_port: int, web_port: int, seed: Path,
 
 def gunicorn_command(app_spec: str, port: int, workers: int) -> list[str]:
     return [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", str(workers),
-            "--graceful-timeout", "5", "--timeout", "60", app_spec]
+            "--graceful-timeout", "5", "--timeout", "60", "--no-control-socket", app_spec]
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:

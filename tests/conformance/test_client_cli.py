@@ -33,7 +33,9 @@ def _new(run, name="p", grant="client-credentials"):
 
 def test_R6_implicit_offered_with_a_deprecation_warning_and_pkce_listed(run):
     """R6 — RFC 9700 §2.1.2: implicit is offered, warned against, and PKCE is on the menu."""
-    result = run("profiles", "new", input="p\nhttp://127.0.0.1:9\n\n2\ncid\n\n0\nN\nN\nN\n")
+    result = run("profiles", "new", "--no-browser", "--timeout", "1",
+                 input=f"p\nhttp://127.0.0.1:9\n{TOKEN}\n2\ncid\n\n0\nN\nN\nN\n")
+    assert result.exit_code == 0, result.output
     assert "2. Implicit Grant" in result.output and "3. PKCE Grant" in result.output
     warning = result.stderr if hasattr(result, "stderr") else result.output
     assert "deprecated" in warning and "PKCE" in warning

@@ -18,10 +18,14 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import tomlkit
 
 from tests.support.servers import REPO, free_port
 
 COMPOSE_FILES = (REPO / "compose.yaml", REPO / "tests" / "containers" / "compose.test.yaml")
+DEMO_SEED = REPO / "mock_idp" / "seed.toml"
 SCRIPTS = REPO / "scripts" / "containers"
 IMAGE_LABEL = "org.opencontainers.image.title=gclogin"
 #: the dependency stage, tagged so its layers survive the clean-up's prune (warm runs)
@@ -65,6 +69,17 @@ def pip_index_settings(environ: Mapping[str, str]) -> dict[str, str]:
             "GCLOGIN_TEST_PIP_EXTRA_INDEX_URL": " ".join(extra)}
 
 
+def seed_with_callback(seed_text: str, callback: str, like_port: int = 8080) -> str:
+    """The seed, with callback also registered on every client that lists a redirect URI
+    on like_port (the demo seed's web port): the stack under test runs on a free port."""
+    doc = tomlkit.parse(seed_text)
+    for client in doc.get("clients", []):
+        uris = client.get("registered_redirect_uri", [])
+        if callback not in uris and any(urlsplit(u).port == like_port for u in uris):
+            uris.append(callback)
+    return tomlkit.dumps(doc)
+
+
 def run(cmd: Sequence[str], env: Mapping[str, str], timeout: float,
         log: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run one command, bounded; failures raise StackError with the output's tail."""
@@ -101,8 +116,16 @@ class Stack:
             conf = self.workdir / "containers.conf"
             run([str(SCRIPTS / "containers-conf"), str(conf)], base, timeout=30)
             base["CONTAINERS_CONF"] = str(conf)
+        seed_dir = self.workdir / "seed"          # bind-mounted: readable by the app user
+        seed_dir.mkdir(mode=0o755)
+        seed_dir.chmod(0o755)
+        seed = seed_dir / "seed.toml"
+        seed.write_text(seed_with_callback(DEMO_SEED.read_text(encoding="utf-8"),
+                                           f"{self.web_url}/callback"), encoding="utf-8")
+        seed.chmod(0o644)
         self.env = {
             **base,
+            "GCLOGIN_TEST_SEED_DIR": str(seed_dir),
             "BUILDAH_FORMAT": "docker",          # OCI images drop HEALTHCHECK
             "BASE_IMAGE": self.base_image,
             "GCLOGIN_IMAGE": self.image,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from mock_idp import create_app
-from mock_idp.testing import app_config, parse_login_form
+from mock_idp.testing import app_config, issue_token, parse_login_form
 
 from .conftest import (ALICE, BOB, CC, IMPLICIT, PKCE, REDIRECT, bearer, code_params, fragment,
                        implicit_params, pkce_pair, query)
@@ -43,6 +43,19 @@ def test_form_does_not_carry_the_request_in_the_clear(login):
     assert params["state"] not in form.fields.values()
 
 
+def test_login_form_keeps_a_single_submit_button(login):
+    """Others select `#login` / `[type=submit]`: Cancel lives in a second form without one."""
+    html = login.start(**implicit_params()).get_data(as_text=True)
+    login_form, _, rest = html.partition("</form>")
+    assert html.count('type="submit"') == 1 and 'type="submit" id="login"' in login_form
+    assert 'id="cancel"' not in login_form and 'id="cancel"' in rest
+    form = parse_login_form(html)
+    assert form.action == "/oauth/authorize"
+    assert form.cancel_action == "/oauth/authorize/cancel"
+    assert set(form.cancel_fields) == {"request_id", "csrf_token"}
+    assert form.cancel_fields["request_id"] == form.fields["request_id"]
+
+
 # -- implicit ---------------------------------------------------------------------------
 def test_implicit_login_redirects_with_token_in_fragment(login, client):
     params = implicit_params()
@@ -58,6 +71,36 @@ def test_implicit_login_redirects_with_token_in_fragment(login, client):
     assert me.json["id"] == ALICE.id
     info = client.get("/api/v2/tokens/me", headers=bearer(values["access_token"])).json
     assert info["grantType"] == "implicit" and info["client"]["id"] == IMPLICIT.id
+
+
+def test_redirects_carrying_tokens_or_codes_are_not_cached(login):
+    """R12: the implicit redirect holds a token, the code redirect a code."""
+    for response in (login.run(**implicit_params()), login.run(**code_params(pkce_pair()[1]))):
+        assert response.status_code == 302
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Pragma"] == "no-cache"
+
+
+@pytest.mark.parametrize("grant", ["TOKEN", "CODE"])
+def test_browser_tokens_expire_per_the_clients_validity(app, client, login, clock, grant):
+    admin = bearer(issue_token(app, CC.id))
+    made = client.post("/api/v2/oauth/clients", headers=admin, json={
+        "name": "short", "authorizedGrantType": grant, "registeredRedirectUri": [REDIRECT],
+        "accessTokenValiditySeconds": 300}).json
+    if grant == "TOKEN":
+        values = fragment(login.run(**implicit_params(client_id=made["id"])).headers["Location"])
+    else:
+        verifier, challenge = pkce_pair()
+        done = login.run(**code_params(challenge, client_id=made["id"]))
+        values = redeem(client, query(done.headers["Location"])["code"], verifier,
+                        client_id=made["id"]).json
+    assert int(values["expires_in"]) == 300
+    token = bearer(values["access_token"])
+    clock.advance(299)
+    assert client.get("/api/v2/users/me", headers=token).status_code == 200
+    clock.advance(1)
+    expired = client.get("/api/v2/users/me", headers=token)
+    assert expired.status_code == 401 and expired.json["code"] == "bad.credentials"
 
 
 def test_second_user_logs_in_as_themselves(login, client):
@@ -128,6 +171,57 @@ def test_unknown_client_or_redirect_uri_is_a_400_page(login, make, overrides):
     assert "Location" not in response.headers
     assert response.mimetype == "text/html"
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"client_id": None}, "The parameter &#39;client_id&#39; is missing."),
+    ({"client_id": "no-such-client"}, "Unknown client"),
+    ({"client_id": "caf\u00e9"}, "printable ASCII only"),
+    ({"client_id": CC.id}, "grant type is CLIENT-CREDENTIALS"),
+])
+def test_client_problems_are_named_on_the_page(login, overrides, message):
+    params = {k: v for k, v in implicit_params(**overrides).items() if v is not None}
+    response = login.start(**params)
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert message in response.get_data(as_text=True)
+
+
+def test_overlong_authorize_request_is_a_414_page(login):
+    response = login.start(**implicit_params(state="s" * 5000))
+    assert response.status_code == 414 and "Location" not in response.headers
+    assert "longer than" in response.get_data(as_text=True)
+
+
+QUOTED_ID = 'a "quoted" \\ id'  # VSCHAR (RFC 6749 Appendix A.1): allowed, must work
+
+
+@pytest.fixture
+def quoted(tmp_path, clock):
+    import tomlkit
+    doc = {"users": [{"id": "u1", "name": "U", "email": "u@example.com", "username": "u",
+                      "password": "p"}],
+           "clients": [{"id": QUOTED_ID + kind, "secret": "", "name": "quoted",
+                        "authorized_grant_type": kind, "registered_redirect_uri": [REDIRECT]}
+                       for kind in ("TOKEN", "CODE")]}
+    seed = tmp_path / "seed.toml"
+    seed.write_text(tomlkit.dumps(doc))
+    return create_app(app_config(tmp_path, SEED=str(seed), CLOCK=clock)).test_client()
+
+
+def test_client_ids_with_quotes_and_backslashes_work(quoted):
+    from .conftest import Login
+    login = Login(quoted)
+    values = fragment(login.run("u", "p", **implicit_params(client_id=QUOTED_ID + "TOKEN"))
+                      .headers["Location"])
+    info = quoted.get("/api/v2/tokens/me", headers=bearer(values["access_token"])).json
+    assert info["client"]["id"] == QUOTED_ID + "TOKEN"
+    verifier, challenge = pkce_pair()
+    done = login.run("u", "p", **code_params(challenge, client_id=QUOTED_ID + "CODE"))
+    token = redeem(quoted, query(done.headers["Location"])["code"], verifier,
+                   client_id=QUOTED_ID + "CODE")
+    assert token.status_code == 200, token.json
+    denied = login.start(**code_params(challenge, client_id=QUOTED_ID + "TOKEN"))
+    assert query(denied.headers["Location"])["error"] == "unauthorized_client"
 
 
 def test_repeated_parameter_is_a_400_page(client):
@@ -290,4 +384,82 @@ def test_client_deleted_while_form_is_open(login, app, client):
     assert client.delete(f"/api/v2/oauth/clients/{IMPLICIT.id}",
                          headers=bearer(admin)).status_code == 204
     response = login.submit(page)
+    assert response.status_code == 400 and "Location" not in response.headers
+
+
+# -- cancel: access_denied (R3; RFC 6749 §4.1.2.1, §4.2.2.1) ------------------------------------
+def cancel(client, page, **extra):
+    form = parse_login_form(page.get_data(as_text=True))
+    return client.post(form.cancel_action, data={**form.cancel_fields, **extra})
+
+
+def test_cancel_implicit_returns_access_denied_in_the_fragment(login, client):
+    params = implicit_params()
+    response = cancel(client, login.start(**params))
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith(REDIRECT + "#") and "?" not in location
+    values = fragment(location)
+    assert values["error"] == "access_denied" and values["state"] == params["state"]
+    assert values["error_description"] == "The user cancelled the sign-in."
+    assert "access_token" not in values
+
+
+def test_cancel_code_returns_access_denied_in_the_query(login, client):
+    params = code_params(pkce_pair()[1])
+    response = cancel(client, login.start(**params))
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith(REDIRECT + "?") and "#" not in location
+    values = query(location)
+    assert values["error"] == "access_denied" and values["state"] == params["state"]
+    assert values["error_description"] and "code" not in values
+
+
+def test_cancel_without_state_sends_none(login, client):
+    params = {k: v for k, v in implicit_params().items() if k != "state"}
+    values = fragment(cancel(client, login.start(**params)).headers["Location"])
+    assert values["error"] == "access_denied" and "state" not in values
+
+
+def test_cancel_after_a_wrong_password(login, client):
+    page = login.start(**implicit_params())
+    retry = login.submit(page, password="not-the-password")
+    assert fragment(cancel(client, retry).headers["Location"])["error"] == "access_denied"
+
+
+def test_cancel_ends_the_pending_request(login, client):
+    page = login.start(**implicit_params())
+    assert cancel(client, page).status_code == 302
+    assert login.submit(page).status_code == 400  # no login after cancelling
+    again = cancel(client, page)
+    assert again.status_code == 400 and "Location" not in again.headers
+
+
+def test_cancel_after_login_is_refused(login, client):
+    page = login.start(**implicit_params())
+    assert login.submit(page).status_code == 302
+    assert cancel(client, page).status_code == 400
+
+
+@pytest.mark.parametrize("extra", [{"csrf_token": "forged"}, {"request_id": "nope"}])
+def test_cancel_is_checked_like_the_login_form(login, client, extra):
+    response = cancel(client, login.start(**implicit_params()), **extra)
+    assert response.status_code in (400, 403) and "Location" not in response.headers
+
+
+def test_cancel_from_another_browser_is_refused(app, login):
+    """A cross-site post (no binding cookie) cannot deny a victim's login either."""
+    page = login.start(**implicit_params())
+    form = parse_login_form(page.get_data(as_text=True))
+    response = app.test_client().post(form.cancel_action, data=form.cancel_fields)
+    assert response.status_code == 403 and "Location" not in response.headers
+    assert login.submit(page).status_code == 302  # the real login still works
+
+
+def test_cancel_when_the_client_is_gone_is_a_page(login, app, client):
+    from mock_idp.testing import issue_token
+    page = login.start(**implicit_params())
+    client.delete(f"/api/v2/oauth/clients/{IMPLICIT.id}", headers=bearer(issue_token(app, CC.id)))
+    response = cancel(client, page)
     assert response.status_code == 400 and "Location" not in response.headers

@@ -1,6 +1,8 @@
 """Under gunicorn with 2 workers, every worker sees the same tokens, revocations and clients."""
 from __future__ import annotations
 
+import secrets
+import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin
 
@@ -11,10 +13,14 @@ from mock_idp.config import default_seed_path
 from mock_idp.testing import parse_login_form
 from tests.support.servers import gunicorn
 
-from .conftest import ALICE, CC, PKCE, REDIRECT, code_params, pkce_pair, query
+from .conftest import (ALICE, CC, IMPLICIT, PKCE, REDIRECT, code_params, fragment,
+                       implicit_params, pkce_pair, query)
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 10
+# gunicorn 27 opens a control socket at a fixed path in $HOME: not for parallel tests.
+NO_CONTROL = ["--no-control-socket"]
+LOG_ARGS = [*NO_CONTROL, "--access-logfile", "-", "--error-logfile", "-", "--log-level", "debug"]
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +30,9 @@ def served(tmp_path_factory):
     # Every setting explicit: module fixtures start before the per-test env cleanup.
     env = {"MOCK_IDP_DB": str(root / "store.sqlite3"), "MOCK_IDP_EXPOSE_WORKER_PID": "1",
            "MOCK_IDP_LOOPBACK_ANY_PORT": "0", "MOCK_IDP_SEED": str(default_seed_path())}
-    with gunicorn("mock_idp:create_app()", env=env, workers=2, log_path=log) as (base, _proc):
+    # Access log and error log (debug level) both go to `log`: test_logs_hold_no_secrets.
+    with gunicorn("mock_idp:create_app()", env=env, workers=2, log_path=log,
+                  extra_args=LOG_ARGS) as (base, _proc):
         yield base, log
 
 
@@ -111,10 +119,96 @@ def test_default_store_is_shared_by_the_workers(tmp_path):
     # MOCK_IDP_DB must be absent, not empty: run with a copy of the environment without it.
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("MOCK_IDP_DB", raising=False)
-        with gunicorn("mock_idp:create_app()", env=env, workers=2) as (base, _proc):
+        with gunicorn("mock_idp:create_app()", env=env, workers=2,
+                      extra_args=NO_CONTROL) as (base, _proc):
             token = cc_token(base)
             seen = answers_by_worker(base + "/api/v2/tokens/me",
                                      {"Authorization": f"Bearer {token}"})
     assert len(seen) == 2 and all(s == {200} for s in seen.values()), seen
     stores = list(tmp_path.glob("mock-idp-*/store-*.sqlite3"))
     assert len(stores) == 1 and stores[0].parent.stat().st_mode & 0o777 == 0o700
+
+
+def browser_login(base: str, params: dict[str, str], password: str = ALICE.password,
+                  ) -> tuple[requests.Response, dict[str, str]]:
+    """Sign in (first a wrong password, then the right one); returns the redirect and form."""
+    browser = requests.Session()
+    page = browser.get(base + "/oauth/authorize", params=params, timeout=TIMEOUT)
+    form = parse_login_form(page.text)
+    wrong = browser.post(urljoin(base, form.action), timeout=TIMEOUT, data={
+        **form.fields, "username": ALICE.username, "password": "wrong-" + password})
+    assert wrong.status_code == 200 and parse_login_form(wrong.text).error
+    done = browser.post(urljoin(base, form.action), allow_redirects=False, timeout=TIMEOUT,
+                        data={**form.fields, "username": ALICE.username, "password": password})
+    assert done.status_code == 302, done.text
+    return done, form.fields
+
+
+def wait_for_line(log, marker: str, timeout: float = 10.0) -> str:
+    """The log once `marker` is in it (gunicorn writes the access line after the response)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        if marker in text:
+            return text
+        time.sleep(0.1)
+    raise AssertionError(f"{marker!r} never reached the log")
+
+
+def test_logs_hold_no_secrets(served):
+    """R25: access and debug error logs through every flow show no secret value."""
+    base, log = served
+    seen: list[str] = [CC.secret, ALICE.password]
+
+    def post_token(data, **kwargs):
+        response = requests.post(base + "/oauth/token", data=data, timeout=TIMEOUT, **kwargs)
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    # client credentials: Basic and client_secret_post, plus a failed attempt
+    basic = post_token({"grant_type": "client_credentials"}, auth=(CC.id, CC.secret))
+    posted = post_token({"grant_type": "client_credentials", "client_id": CC.id,
+                         "client_secret": CC.secret})
+    wrong = "wrong-" + CC.secret
+    assert requests.post(base + "/oauth/token", data={"grant_type": "client_credentials"},
+                         auth=(CC.id, wrong), timeout=TIMEOUT).status_code == 401
+    # a client made through the admin API: its secret is shown once, then used
+    admin = {"Authorization": f"Bearer {basic}"}
+    made = requests.post(base + "/api/v2/oauth/clients", headers=admin, timeout=TIMEOUT, json={
+        "name": "log check", "authorizedGrantType": "CLIENT-CREDENTIALS"}).json()
+    made_token = post_token({"grant_type": "client_credentials"}, auth=(made["id"], made["secret"]))
+    # implicit
+    done, implicit_form = browser_login(base, implicit_params())
+    implicit = fragment(done.headers["Location"])["access_token"]
+    # code + PKCE, then a replay of the code (refused, and it revokes the token)
+    verifier, challenge = pkce_pair()
+    done, code_form = browser_login(base, code_params(challenge))
+    code = query(done.headers["Location"])["code"]
+    redeem = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+              "client_id": PKCE.id, "code_verifier": verifier}
+    coded = post_token(redeem)
+    assert requests.post(base + "/oauth/token", data=redeem, timeout=TIMEOUT).status_code == 400
+    # token use and revocation
+    for token in (basic, posted, made_token, implicit):
+        auth = {"Authorization": f"Bearer {token}"}
+        assert requests.get(base + "/api/v2/tokens/me", headers=auth, timeout=TIMEOUT).ok
+        assert requests.delete(base + "/api/v2/tokens/me", headers=auth,
+                               timeout=TIMEOUT).status_code == 204
+        assert requests.get(base + "/api/v2/users/me", headers=auth,
+                            timeout=TIMEOUT).status_code == 401
+    assert requests.get(base + "/api/v2/users/me", headers={"Authorization": f"Bearer {coded}"},
+                        timeout=TIMEOUT).status_code == 401  # revoked by the replay
+
+    marker = "end-" + secrets.token_hex(8)
+    requests.get(base + "/healthz", params={"marker": marker}, timeout=TIMEOUT)
+    text = wait_for_line(log, marker)
+    # the log really is the access log plus the debug error log
+    assert '"POST /oauth/token HTTP/1.1" 200' in text
+    assert '"DELETE /api/v2/tokens/me HTTP/1.1" 204' in text
+    assert "[DEBUG]" in text
+    seen += [basic, posted, wrong, made["secret"], made_token, implicit, code, coded, verifier,
+             implicit_form["request_id"], implicit_form["csrf_token"],
+             code_form["request_id"], code_form["csrf_token"]]
+    for value in seen:
+        assert value not in text, "a secret reached the server log"
+    assert IMPLICIT.id in text or PKCE.id in text  # ids are not secret: the check can see URLs

@@ -55,10 +55,10 @@ def test_authorize_get(fuzz_app, query, hdrs):
 
 
 @SETTINGS
-@given(params, headers)
-def test_authorize_post(fuzz_app, form, hdrs):
+@given(params, headers, st.sampled_from(["/oauth/authorize", "/oauth/authorize/cancel"]))
+def test_authorize_post(fuzz_app, form, hdrs, path):
     hdrs = {k: v for k, v in hdrs.items() if k != "Content-Type"}
-    assert_handled(fuzz_app.test_client().post("/oauth/authorize", data=form, headers=hdrs))
+    assert_handled(fuzz_app.test_client().post(path, data=form, headers=hdrs))
 
 
 @SETTINGS
@@ -108,7 +108,7 @@ def test_admin_api_bodies(fuzz_app, body, method):
 @given(st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]),
        st.sampled_from(["/api/v2/users/me", "/api/v2/tokens/me", "/api/v2/oauth/clients",
                         "/api/v2/oauth/clients/" + PKCE.id, "/api/v2/x", "/healthz",
-                        "/oauth/authorize", "/oauth/token", "/nope"]),
+                        "/oauth/authorize", "/oauth/authorize/cancel", "/oauth/token", "/nope"]),
        headers, st.binary(max_size=100))
 def test_any_route_any_method(fuzz_app, method, path, hdrs, body):
     if path.startswith("/api/v2/oauth/clients") and method in ("DELETE", "PUT"):
@@ -143,7 +143,7 @@ def test_real_bugs_are_500_without_internals(tmp_path, caplog):
 
 @pytest.mark.parametrize("name, value", [
     ("redirect_uri", 'http://127.0.0.1:8080/"x'), ("redirect_uri", "http://127.0.0.1:8080/\u00e9"),
-    ("response_type", "tok\u00e9n"), ("response_type", 'a"b'), ("client_id", "a\\b"),
+    ("response_type", "tok\u00e9n"), ("response_type", 'a"b'), ("client_id", "a\\b"), ("client_id", "caf\u00e9"),
 ])
 def test_characters_authlib_cannot_put_in_an_error(fuzz_app, name, value):
     query = {"response_type": "token", "client_id": IMPLICIT.id, "redirect_uri": REDIRECT,
@@ -151,3 +151,53 @@ def test_characters_authlib_cannot_put_in_an_error(fuzz_app, name, value):
     response = fuzz_app.test_client().get("/oauth/authorize", query_string=query)
     assert response.status_code == 400 and "Location" not in response.headers
     assert name in response.get_data(as_text=True)
+
+
+AUTHORIZE_SINGLE = ["response_type", "client_id", "redirect_uri", "scope", "state",
+                    "code_challenge", "code_challenge_method"]
+
+
+@pytest.mark.parametrize("name", AUTHORIZE_SINGLE)
+def test_every_repeated_authorize_parameter_is_a_400_page(fuzz_app, name):
+    query = MultiDict({"response_type": "code", "client_id": PKCE.id, "redirect_uri": REDIRECT,
+                       "state": "s", "code_challenge": "c" * 43, "code_challenge_method": "S256"})
+    query.add(name, query.get(name, "x"))
+    query.add(name, "y")
+    response = fuzz_app.test_client().get("/oauth/authorize", query_string=query)
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert f"parameter &#39;{name}&#39; is repeated" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["grant_type", "code", "redirect_uri", "client_id",
+                                  "code_verifier", "client_secret", "scope"])
+def test_every_repeated_token_parameter_is_invalid_request(fuzz_app, name):
+    form = MultiDict({"grant_type": "authorization_code", "code": "x", "client_id": PKCE.id})
+    form.add(name, "a")
+    form.add(name, "b")
+    response = fuzz_app.test_client().post("/oauth/token", data=form)
+    assert response.status_code == 400 and response.json["error"] == "invalid_request"
+    assert f"'{name}' is repeated" in response.json["error_description"]
+
+
+@pytest.mark.parametrize("path, data, content_type", [
+    ("/oauth/authorize", {"request_id": "x" * 100_000}, None),
+    ("/oauth/authorize/cancel", {"request_id": "x" * 100_000}, None),
+    ("/oauth/authorize", b"x" * 100_000, "multipart/form-data; boundary=x"),
+])
+def test_oversized_login_posts_are_413_pages(fuzz_app, path, data, content_type):
+    kwargs = {"content_type": content_type} if content_type else {}
+    response = fuzz_app.test_client().post(path, data=data, **kwargs)
+    assert response.status_code == 413 and response.mimetype == "text/html"
+    assert "Location" not in response.headers and "Traceback" not in response.get_data(as_text=True)
+
+
+def test_oversized_bodies_elsewhere_are_413_in_the_endpoint_format(fuzz_app):
+    token = issue_token(fuzz_app, CC.id)
+    api = fuzz_app.test_client().post("/api/v2/oauth/clients", data="x" * 100_000,
+                                      content_type="application/json",
+                                      headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 413 and api.json["code"] == "request.entity.too.large"
+    oauth = fuzz_app.test_client().post("/oauth/token", data="x" * 100_000,
+                                        content_type="application/x-www-form-urlencoded")
+    assert oauth.status_code == 413 and oauth.json["error"] == "invalid_request"
+    assert oauth.headers["Cache-Control"] == "no-store" and oauth.headers["Pragma"] == "no-cache"

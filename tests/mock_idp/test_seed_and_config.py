@@ -67,6 +67,12 @@ def test_demo_seed_matches_the_issue():
     (seed_text(clients=[{**CLIENT, "scope": "a b"}]), "field 'scope': must be an array"),
     (seed_text(clients=[{**CLIENT, "roles": [1]}]), "field 'roles'"),
     (seed_text(clients=[{**CLIENT, "name": 7}]), "field 'name': must be a string"),
+    (seed_text(clients=[{**CLIENT, "id": "caf\u00e9"}]),
+     "clients[0] (id 'caf\u00e9'): field 'id': must be printable ASCII (RFC 6749 Appendix A.1"),
+    (seed_text(clients=[{**CLIENT, "registered_redirect_uri": ['http://a:1/"x']}]),
+     "field 'registered_redirect_uri'"),
+    (seed_text(clients=[{**CLIENT, "registered_redirect_uri": ["http://a:1/caf\u00e9"]}]),
+     "field 'registered_redirect_uri'"),
 ])
 def test_seed_errors_name_file_entry_and_field(text, message):
     with pytest.raises(SeedError) as info:
@@ -93,10 +99,13 @@ def test_create_app_fails_clearly_on_a_bad_seed_file(tmp_path):
 text_value = st.text(st.characters(min_codepoint=32, max_codepoint=0x2FFF,
                                    blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12
                      ).filter(str.strip)
+# RFC 6749 Appendix A.1: client_id is VSCHAR (%x20-7E).
+client_id_value = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1,
+                          max_size=12).filter(str.strip)
 users = st.builds(SeedUser, id=text_value, name=text_value, email=text_value,
                   username=text_value, password=text_value)
 clients = st.builds(
-    SeedClient, id=text_value, secret=text_value, name=text_value,
+    SeedClient, id=client_id_value, secret=text_value, name=text_value,
     authorized_grant_type=st.sampled_from(["CLIENT-CREDENTIALS", "TOKEN", "CODE"]),
     registered_redirect_uri=st.lists(st.sampled_from(
         ["http://localhost:8080", "https://app.example/cb", "http://[::1]:9/x?y=1"]),

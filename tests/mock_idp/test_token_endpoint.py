@@ -87,6 +87,11 @@ def test_bad_body_credentials_are_400_without_www_authenticate(client, data):
     ("Bearer abc", "Basic scheme"),
     ("Basic", "missing"),
     ("Basic \u00e9t\u00e9", "base64"),
+    ("", "Basic scheme"),
+    ("Basic " + base64.b64encode(b"").decode(), "missing"),
+    ("Basic " + base64.b64encode(b"caf\xe9:x").decode(), "UTF-8"),   # Latin-1, not UTF-8
+    ("Basic " + base64.b64encode(b"a:b").decode()[:-1], "base64"),  # padding cut off
+    ("Basic " + base64.b64encode(b"a:b").decode() + " extra", "base64"),
 ])
 def test_malformed_basic_header(client, header, fragment):
     response = client.post("/oauth/token", data=GRANT, headers={"Authorization": header})
@@ -147,6 +152,7 @@ def test_get_is_405_json(client):
     response = client.get("/oauth/token")
     assert response.status_code == 405
     assert response.json["error"] == "invalid_request"
+    assert_no_store(response)
 
 
 @pytest.mark.parametrize("public", [IMPLICIT, PKCE])
@@ -170,3 +176,20 @@ def test_scope_outside_the_client_is_invalid_scope(client):
                            headers=basic(CC.id, CC.secret))
     assert response.status_code == 400
     assert response.json["error"] == "invalid_scope"
+
+
+def test_body_client_id_must_match_basic(client):
+    """RFC 6749 §3.2.1: a client_id in the body names the authenticated client, no other."""
+    response = client.post("/oauth/token", data={**GRANT, "client_id": PKCE.id},
+                           headers=basic(CC.id, CC.secret))
+    assert response.status_code == 400 and response.json["error"] == "invalid_request"
+    assert "client_id" in response.json["error_description"]
+    same = client.post("/oauth/token", data={**GRANT, "client_id": CC.id},
+                       headers=basic(CC.id, CC.secret))
+    assert same.status_code == 200
+
+
+def test_percent_encoded_non_utf8_basic_is_an_unknown_client(client):
+    response = client.post("/oauth/token", data=GRANT, headers={
+        "Authorization": "Basic " + base64.b64encode(b"%FF%FE:%FF").decode()})
+    assert response.status_code == 401 and response.json["error"] == "invalid_client"

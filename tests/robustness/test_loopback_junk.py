@@ -132,8 +132,13 @@ def _fire(login: LoopbackLogin, stale: str, names: list[str], rounds: int) -> li
     return problems
 
 
-def _assert_survives(idp_url: str, grant: GrantType, names: list[str], rounds: int) -> None:
-    stale = _stale_state(idp_url, grant)
+@pytest.fixture(scope="module")
+def stale(idp_url: str) -> dict[GrantType, str]:
+    return {grant: _stale_state(idp_url, grant) for grant in CLIENTS}
+
+
+def _assert_survives(idp_url: str, grant: GrantType, names: list[str], rounds: int,
+                     stale: str) -> None:
     login = LoopbackLogin(grant, CLIENTS[grant], idp_url)
     held: list[socket.socket] = []
     try:
@@ -152,13 +157,14 @@ def _assert_survives(idp_url: str, grant: GrantType, names: list[str], rounds: i
 
 @pytest.mark.slow
 @pytest.mark.parametrize("grant", [GrantType.IMPLICIT, GrantType.PKCE], ids=["implicit", "pkce"])
-def test_concurrent_junk_then_real_callback_succeeds(idp_url: str, grant: GrantType) -> None:
+def test_concurrent_junk_then_real_callback_succeeds(idp_url: str, stale: dict,
+                                                     grant: GrantType) -> None:
     """Every kind of junk, 3 rounds from 8 threads, while the login waits (R18-R22)."""
-    _assert_survives(idp_url, grant, list(JUNK), rounds=3)
+    _assert_survives(idp_url, grant, list(JUNK), rounds=3, stale=stale[grant])
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(JUNK))
-def test_each_junk_kind_alone(idp_url: str, name: str) -> None:
+def test_each_junk_kind_alone(idp_url: str, stale: dict, name: str) -> None:
     """The same, one kind at a time, so a failure names the request that did it."""
-    _assert_survives(idp_url, GrantType.IMPLICIT, [name], rounds=1)
+    _assert_survives(idp_url, GrantType.IMPLICIT, [name], rounds=1, stale=stale[GrantType.IMPLICIT])

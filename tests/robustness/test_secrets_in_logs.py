@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -17,6 +18,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from mock_idp.testing import demo_seed
+from service.config_store import ConfigStore
+from service.profiles import GrantType, Profile
 from tests.support.servers import free_port
 
 from .browser import demo_user, sign_in
@@ -62,6 +66,19 @@ authorized_grant_type = "CODE"
 registered_redirect_uri = ["http://localhost:{pkce_port}"]
 ''')
     return path
+
+
+def find_leaks(streams: dict[str, str], secrets: set[str]) -> list[str]:
+    """Each line that holds a secret, with the secret itself blanked out."""
+    leaks = []
+    for stream, text in streams.items():
+        for line in text.splitlines():
+            hits = [secret for secret in secrets if secret in line]
+            for secret in hits:
+                line = line.replace(secret, f"<SECRET {len(secret)} chars>")
+            if hits:
+                leaks.append(f"{stream}: {line.strip()[:300]}")
+    return leaks
 
 
 class Cli:
@@ -140,7 +157,6 @@ def test_cli_and_idp_never_log_secrets(tmp_path: Path) -> None:
         for name in ("imp", "pkce"):
             me = cli.run(f"{name} users me", "users", "me", "get", "-p", name)
             assert demo_user().email in me.stdout
-            cli.run(f"{name} login", "login", "-p", name, "--no-browser", "--timeout", "60")
         cli.run("list", "profiles", "list")
         for name in ("cc", "imp", "pkce"):
             cli.run(f"get {name}", "profiles", "get", name)
@@ -156,6 +172,72 @@ def test_cli_and_idp_never_log_secrets(tmp_path: Path) -> None:
     assert any("GET /oauth/authorize" in line for line in streams["gunicorn (debug + access log)"].splitlines())
     assert "debug:" in streams["cc new stderr"], "--debug produced no debug output"
 
-    leaks = [f"{stream}: {secret[:4]}… ({len(secret)} chars)"
-             for stream, text in streams.items() for secret in secrets if secret in text]
-    assert not leaks, leaks
+    leaks = find_leaks(streams, secrets)
+    assert not leaks, "\n".join(leaks)
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field on the page"
+    return match.group(1)
+
+
+@pytest.mark.slow
+def test_web_service_and_idp_never_log_secrets(tmp_path: Path) -> None:
+    """The web service's three logins, both servers under gunicorn at debug level."""
+    seed = demo_seed()
+    admin = next(c for c in seed.clients if "admin" in c.roles)
+    browser_clients = {g: next(c.id for c in seed.clients if c.authorized_grant_type == t)
+                       for g, t in ((GrantType.IMPLICIT, "TOKEN"), (GrantType.PKCE, "CODE"))}
+    idp_log, web_log = tmp_path / "idp.log", tmp_path / "web.log"
+    config = tmp_path / "gc" / "config.toml"
+    web_port = free_port()
+    idp_env = {"MOCK_IDP_DB": str(tmp_path / "idp.sqlite3"), "MOCK_IDP_LOOPBACK_ANY_PORT": "1"}
+    with verbose_gunicorn("mock_idp:create_app()", idp_env, idp_log) as idp, \
+            Tap(("127.0.0.1", urlsplit(idp).port)) as tap:
+        web_env = {"SERVICE_IDP_URL": tap.url, "SERVICE_PUBLIC_URL": f"http://127.0.0.1:{web_port}",
+                   "GCLOGIN_CONFIG": str(config), "HOME": str(tmp_path)}
+        with verbose_gunicorn("service:create_app()", web_env, web_log, port=web_port) as web:
+            s = requests.Session()
+            page = s.get(web + "/profiles/new", timeout=WAIT)
+            r = s.post(web + "/profiles/new", timeout=WAIT, allow_redirects=False, data={
+                "csrf_token": _csrf(page.text), "name": "cc", "environment": tap.url,
+                "grant_type": "1", "client_id": admin.id, "client_secret": admin.secret})
+            assert r.status_code == 303, r.text[:500]
+            store = ConfigStore(config)
+            for name, grant in (("imp", GrantType.IMPLICIT), ("pkce", GrantType.PKCE)):
+                store.save(Profile(name=name, grant_type=grant, client_id=browser_clients[grant],
+                                   environment=tap.url))
+                page = s.get(f"{web}/profiles/{name}", timeout=WAIT)
+                r = s.post(f"{web}/profiles/{name}/login", data={"csrf_token": _csrf(page.text)},
+                           timeout=WAIT, allow_redirects=False)
+                assert r.status_code == 303, r.text[:500]
+                location = sign_in(r.headers["Location"])
+                parts = urlsplit(location)
+                if parts.fragment:
+                    s.get(location.split("#")[0], timeout=WAIT)        # the relay page
+                    r = s.post(location.split("#")[0], data={"fragment": parts.fragment},
+                               timeout=WAIT, allow_redirects=False)
+                else:
+                    r = s.get(location, timeout=WAIT, allow_redirects=False)
+                assert r.status_code == 303, r.text[:500]
+                me = s.get(f"{web}/profiles/{name}/me", timeout=WAIT)
+                assert me.status_code == 200 and seed.users[0].email in me.text
+            cc_me = s.get(f"{web}/profiles/cc/me", timeout=WAIT)
+            assert "user context" in cc_me.text
+            page = s.get(f"{web}/profiles/pkce", timeout=WAIT)
+            r = s.post(f"{web}/profiles/pkce/logout", data={"csrf_token": _csrf(page.text)},
+                       timeout=WAIT, allow_redirects=False)
+            assert r.status_code == 303
+            pages = {path: s.get(web + path, timeout=WAIT).text
+                     for path in ("/", "/profiles/cc", "/profiles/imp", "/profiles/pkce")}
+        secrets = tap.secrets() | {admin.secret, seed.users[0].password}
+    recorded = tap.recorded.decode("latin-1")
+    assert "code_verifier=" in recorded and "grant_type=client_credentials" in recorded
+    assert len(secrets) >= 6, f"only {len(secrets)} secret values were seen in transit"
+    streams = {"idp gunicorn (debug + access log)": idp_log.read_text(),
+               "web gunicorn (debug + access log)": web_log.read_text(),
+               **{f"web page {path}": html for path, html in pages.items()}}
+    assert "/callback" in streams["web gunicorn (debug + access log)"]
+    leaks = find_leaks(streams, secrets)
+    assert not leaks, "\n".join(leaks)

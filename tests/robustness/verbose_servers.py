@@ -13,13 +13,13 @@ from tests.support.servers import REPO, free_port, stop_process, wait_http
 
 @contextlib.contextmanager
 def verbose_gunicorn(app_spec: str, env: Mapping[str, str], log: Path,
-                     workers: int = 2) -> Iterator[str]:
+                     workers: int = 2, port: int | None = None) -> Iterator[str]:
     """`gunicorn --log-level debug --access-logfile -` on a free loopback port; yields its URL.
 
     gunicorn's default access format: request line (path and query), status, Referer,
     User-Agent — what an operator would turn on.
     """
-    port = free_port()
+    port = port or free_port()
     cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
            "--log-level", "debug", "--access-logfile", "-", "--error-logfile", "-",
            "--graceful-timeout", "5", app_spec]

@@ -75,7 +75,7 @@ def gunicorn(app_spec: str, env: Mapping[str, str] | None = None, workers: int =
     """
     port = free_port()
     cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-           "--workers", str(workers), "--threads", str(threads), "--graceful-timeout", "5",
+           "--workers", str(workers), "--threads", str(threads), "--graceful-timeout", "5", "--no-control-socket",
            *(extra_args or []), app_spec]
     out = open(log_path, "wb") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, cwd=REPO,

@@ -111,3 +111,10 @@ def test_is_local_path_never_lets_a_browser_leave_the_origin(target):
         resolved = urlsplit(urljoin("http://app.test/base/", target.replace("\\", "/")))
         assert resolved.netloc == "app.test"
     assert local_path_or(target, "/home") in (target, "/home")
+
+
+def test_static_files_may_be_cached_but_keep_the_other_headers(client):
+    resp = client.get("/static/style.css")
+    assert resp.status_code == 200
+    assert "no-store" not in resp.headers.get("Cache-Control", "")
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
