@@ -127,18 +127,33 @@ class ConfigStore:
     # -- writing ------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[TOMLDocument]:
-        """Lock, load, let the caller edit the document, then write it atomically."""
-        self._ensure_dir()
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        """Lock, load, let the caller edit the document, then write it atomically.
+
+        An OS error (read-only or full disk, permissions) becomes a ConfigError naming
+        the file; the old file is then untouched and no temporary file is left.
+        """
+        with self._os_errors("cannot write"):
+            self._ensure_dir()
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            with self._os_errors("cannot lock"):
+                fcntl.flock(fd, fcntl.LOCK_EX)
             doc = self.load()
             before = doc.as_string()
             yield doc
             if doc.as_string() != before or not self.path.exists():
-                self._write(doc.as_string())
+                with self._os_errors("cannot write"):
+                    self._write(doc.as_string())
         finally:
             os.close(fd)  # closing releases the lock
+
+    @contextlib.contextmanager
+    def _os_errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: {doing}: {exc.strerror or type(exc).__name__}",
+                              self.path) from None
 
     def save(self, profile: Profile) -> None:
         """Add or replace one profile; every other byte of the file survives."""

@@ -56,13 +56,14 @@ class BrowserView:
             assert secret not in referer, f"Referer of {url} carries the token"
             # the token may only ever be in a fragment, which browsers never send
             assert secret not in url, f"request URL {url} carries the token"
-        relay_seen = False
         for url in self.navigations:
-            if origin(url) == relay_origin and "#" in url:
-                relay_seen = True
-                continue
-            if relay_seen:
-                assert secret not in url, f"navigated to {url} after the relay"
+            # only the IdP's redirect to the relay page may hold it, and only in the fragment
+            if secret in url:
+                assert origin(url) == relay_origin and secret not in url.split("#", 1)[0], url
+        relayed = [u for u in self.navigations if secret in u]
+        assert len(relayed) <= 1, "the token-bearing URL was navigated to more than once"
+        if relayed:  # after the relay no navigation shows it again
+            assert all(secret not in u for u in self.navigations[self.navigations.index(relayed[0]) + 1:])
         assert secret not in self.page.url
         assert self.page.evaluate("location.hash") == ""
         assert secret not in self.page.evaluate("location.href")

@@ -14,7 +14,8 @@ import pytest
 from tests.conformance.idp_driver import Idp, default_seed
 from tests.conformance.requirements import requirement_of
 from tests.conformance.targets import TargetSpec, target_from_env
-from tests.support.servers import wsgi_server
+from tests.conformance.web_driver import Web
+from tests.support.servers import free_port, wsgi_server
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _TARGET_ENV = {k: v for k, v in os.environ.items() if k.startswith(("CONFORMANCE_", "GENESYSCLOUD_"))}
@@ -74,9 +75,6 @@ def in_process_idp(tmp_dir, **config) -> Iterator[str]:
 def idp(target: TargetSpec, tmp_path_factory) -> Iterator[Idp]:
     """The target's authorization server and API (the mock's seed known unless a real org)."""
     if target.kind == "in-process":
-        import mock_idp  # TEMPORARY until the mock lands (issue 1): remove this guard
-        if not hasattr(mock_idp, "create_app"):
-            pytest.skip("mock_idp.create_app is not there yet")
         with in_process_idp(tmp_path_factory.mktemp("idp")) as base:
             yield Idp(base, base, default_seed())
     elif target.kind == "stack":
@@ -85,3 +83,31 @@ def idp(target: TargetSpec, tmp_path_factory) -> Iterator[Idp]:
         yield Idp(target.login_url, target.api_url, None,
                   cc_client={"id": target.client_id, "secret": target.client_secret},
                   implicit_client_id=target.implicit_client_id)
+
+
+@pytest.fixture(scope="session")
+def web_base(target: TargetSpec, idp: Idp, tmp_path_factory) -> Iterator[str]:
+    """The web service's base URL: started here (in-process) or the stack's."""
+    if target.kind == "stack" and target.web_url:
+        yield target.web_url
+        return
+    if target.kind != "in-process":
+        pytest.skip(f"no web service in the {target.kind} target (set CONFORMANCE_WEB_URL)")
+    from service.web import create_app
+
+    state = tmp_path_factory.mktemp("web")
+    port = free_port()
+    # localhost, not 127.0.0.1: browsers share cookies across ports of one host, and the
+    # IdP runs on 127.0.0.1.
+    public = f"http://localhost:{port}"
+    app = create_app({"IDP_URL": idp.base_url, "PUBLIC_URL": public, "CONFIG_PATH": str(state / "config.toml"),
+                      "PENDING_DB": str(state / "pending.sqlite3"), "SECRET_KEY": "conformance-only",
+                      "TESTING": False})
+    with wsgi_server(app, port=port):
+        yield public
+
+
+@pytest.fixture
+def web(web_base: str, idp: Idp) -> Web:
+    """A fresh browser-like session on the web service."""
+    return Web(web_base, idp)

@@ -68,6 +68,13 @@ def _docstring_line(item) -> str:
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
+def _failure_line(text: str) -> str:
+    """The first `E   ...` line of a failure (the assertion), else its last line."""
+    lines = text.strip().splitlines()
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    return errors[0] if errors else (lines[-1] if lines else "failed")
+
+
 class ReportPlugin:
     """pytest plugin: records one Outcome per requirement test."""
 
@@ -94,12 +101,11 @@ class ReportPlugin:
                 reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
                 self._add(req, name, where, NOT_RUN, reason.removeprefix("Skipped: "))
             elif report.failed:
-                self._add(req, name, where, FAIL, report.longreprtext.strip().splitlines()[-1]
-                          if report.longreprtext.strip() else "failed")
+                self._add(req, name, where, FAIL, _failure_line(report.longreprtext))
             else:
                 self._add(req, name, where, PASS, self._docs.get(report.nodeid, ""))
         elif report.when == "teardown" and report.failed:
-            self._add(req, name, where, FAIL, "teardown: " + report.longreprtext.strip().splitlines()[-1])
+            self._add(req, name, where, FAIL, "teardown: " + _failure_line(report.longreprtext))
 
     def _add(self, req: str, name: str, where: str, result: str, detail: str) -> None:
         self.outcomes.append(Outcome(req, name, where, result, detail))

@@ -67,10 +67,12 @@ def test_R16_loopback_redirect_on_ip_and_localhost(host):
 
 
 def test_R18_listens_on_loopback_interface_only():
-    """R18 — RFC 8252 §8.3: the socket is bound to 127.0.0.1, not 0.0.0.0 / ::."""
+    """R18 — RFC 8252 §8.3: bound to loopback addresses (127.0.0.1, ::1 for localhost), never 0.0.0.0 / ::."""
     port = free_port()
     login = LoopbackLogin(GrantType.IMPLICIT, f"http://localhost:{port}", ENDPOINTS)
-    assert _listeners(port) == ["127.0.0.1"]
+    listening = _listeners(port)
+    assert "127.0.0.1" in listening
+    assert all(ipaddress.ip_address(a).is_loopback for a in listening), listening
     login.relay({"access_token": TOKEN, "token_type": "bearer", "state": login.state})
     login.result()
 

@@ -18,9 +18,7 @@ from .conftest import (ALICE, CC, IMPLICIT, PKCE, REDIRECT, code_params, fragmen
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 10
-# gunicorn 27 opens a control socket at a fixed path in $HOME: not for parallel tests.
-NO_CONTROL = ["--no-control-socket"]
-LOG_ARGS = [*NO_CONTROL, "--access-logfile", "-", "--error-logfile", "-", "--log-level", "debug"]
+LOG_ARGS = ["--access-logfile", "-", "--error-logfile", "-", "--log-level", "debug"]
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +117,7 @@ def test_default_store_is_shared_by_the_workers(tmp_path):
     # MOCK_IDP_DB must be absent, not empty: run with a copy of the environment without it.
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("MOCK_IDP_DB", raising=False)
-        with gunicorn("mock_idp:create_app()", env=env, workers=2,
-                      extra_args=NO_CONTROL) as (base, _proc):
+        with gunicorn("mock_idp:create_app()", env=env, workers=2) as (base, _proc):
             token = cc_token(base)
             seen = answers_by_worker(base + "/api/v2/tokens/me",
                                      {"Authorization": f"Bearer {token}"})

@@ -191,3 +191,31 @@ def test_unwritable_directory_loses_nothing_and_gives_clear_error(make_fault, mo
         message = result.stderr.strip()
         assert len(message.splitlines()) == 1, message
         assert str(fault.path / "config.toml") in message, message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("make_fault", "mount"), FAULTS)
+def test_cli_save_into_unwritable_directory_names_the_file(make_fault, mount: bool,
+                                                           tmp_path: Path) -> None:
+    """What the user sees: `gclogin profiles new` says which file it could not write.
+
+    Fails today with "unexpected internal error (OSError)" (see the test above).
+    """
+    seeded: dict[str, bytes] = {}
+
+    def populate(directory: Path) -> None:
+        directory.chmod(0o700)
+        seeded["bytes"] = _seed(directory / "config.toml")
+
+    with make_fault(tmp_path, populate, mount=mount) as fault:
+        config = fault.path / "config.toml"
+        result = subprocess.run(
+            [sys.executable, "-c", "from service.cli import main; main()", "--config", str(config),
+             "profiles", "new", "--name", "newprofile", "--grant-type", "0",
+             "--environment", "mypurecloud.com", "--access-token", "t" * 40, "--yes"],
+            cwd=REPO, capture_output=True, text=True, timeout=60, preexec_fn=fault.preexec)
+        assert config.read_bytes() == seeded["bytes"]
+        assert result.returncode != 0
+        last = result.stderr.strip().splitlines()[-1]
+        assert "Traceback" not in result.stderr
+        assert str(config) in last and "internal error" not in last, f"[{fault.how}] {last}"

@@ -28,6 +28,7 @@ def uris(draw, scheme=schemes, host=any_hosts):
 @pytest.mark.parametrize("uri", [
     "http://localhost:8080", "https://localhost:8080", "http://127.0.0.1:8080/callback",
     "http://[::1]:9000/cb?x=1", "https://app.example.com/oauth",
+    "http://localhost:8080/caf%C3%A9?a=b&c=d;e+f,g'(h)*!$~", "http://localhost:8080/a:b@c",
 ])
 def test_valid_redirect_uris(uri):
     assert is_valid_redirect_uri(uri)
@@ -38,6 +39,11 @@ def test_valid_redirect_uris(uri):
     "http://localhost:8080/#frag", "http://localhost:8080#", "http://localhost:0",
     "http://localhost:65536", "http://localhost:08080", "http://localhost:80a",
     "http://[::1", "http:///path", "http://local host:8080", "http://caf\u00e9.example",
+    # not RFC 3986 characters (they would have to be percent-encoded)
+    'http://localhost:8080/"x', "http://localhost:8080/a\\b", "http://localhost:8080/<x>",
+    "http://localhost:8080/{x}", "http://localhost:8080/a|b", "http://localhost:8080/^",
+    "http://localhost:8080/`", "http://localhost:8080/caf\u00e9", "http://localhost:8080/%zz",
+    "http://localhost:8080/%4",
 ])
 def test_invalid_redirect_uris(uri):
     assert not is_valid_redirect_uri(uri)
@@ -144,3 +150,17 @@ def test_loopback_port_ignores_non_loopback():
     assert loopback_port("https://example.com:8080") is None
     assert loopback_port("http://localhost") is None
     assert loopback_port("http://[::1]:9000/cb") == 9000
+
+
+# What Authlib may quote in an RFC 6749 §4.1.2.1 error_description: %x20-21 / %x23-5B / %x5D-7E.
+ERROR_DESCRIPTION_CHARS = {chr(c) for c in range(0x20, 0x7F)} - {'"', "\\"}
+
+
+@settings(max_examples=200)
+@given(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E) | st.sampled_from("\u00e9\u20ac"),
+               max_size=12))
+def test_valid_uris_fit_an_oauth_error_description(tail):
+    """A registrable URI never holds a character the mock's OAuth errors cannot carry."""
+    uri = "http://localhost:8080/" + tail
+    if is_valid_redirect_uri(uri):
+        assert set(uri) <= ERROR_DESCRIPTION_CHARS and " " not in uri

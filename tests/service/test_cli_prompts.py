@@ -1,0 +1,137 @@
+"""`gclogin profiles new` asks gc's questions, in gc's order, with gc's texts (REFERENCE §2).
+
+The login that verifies the answers is replaced by a stub returning a token: these tests
+are about the dialogue (the real logins are in test_cli_e2e.py). Each expected transcript
+is the whole stdout: prompts, echoed visible answers, and nothing for hidden ones.
+"""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from service import cli as cli_module
+from service.config_store import ConfigStore
+from service.profiles import GrantType, Profile, TokenData
+
+MENU = ("Select your authorization grant type.\n0. None\n1. Client Credentials\n2. Implicit Grant\n"
+        "3. PKCE Grant\n")
+
+
+@pytest.fixture
+def logins(monkeypatch):
+    """Stand-in for the verifying login; records the profiles it was asked to verify."""
+    seen: list[Profile] = []
+
+    def fake_login(profile, options, echo):
+        seen.append(profile)
+        return TokenData.issued("verified-token", "bearer", 3600)
+
+    monkeypatch.setattr(cli_module, "login", fake_login)
+    return seen
+
+
+def run(tmp_path, answers: list[str]):
+    path = tmp_path / "gc" / "config.toml"
+    result = CliRunner().invoke(cli_module.cli, ["--config", str(path), "profiles", "new"],
+                                input="\n".join(answers) + "\n")
+    return result, ConfigStore(path)
+
+
+TRANSCRIPTS = {
+    "pkce": (
+        ["work", "", "", "3", "pkce-id", "8080", "Y", "N", "N"],
+        "Profile Name [DEFAULT]: work\n"
+        "Environment [mypurecloud.com]: \n"
+        "Access Token (Optional): \n"
+        + MENU +
+        "Grant type: 3\n"
+        "Client ID: pkce-id\n"
+        "Redirect URI port [0]: 8080\n"
+        "Would you like to use a secure HTTP connection? [Y/N]: Y\n"
+        "Redirect URI: https://localhost:8080\n"
+        "Would you like to use a proxy server? [Y/N]: N\n"
+        "Would you like to use a gateway server? [Y/N]: N\n"
+        "Profile work saved.\n"),
+    "implicit": (
+        ["", "eu-west-1", "", "2", "imp-id", "hidden-implicit-secret", "", "N", "N", "N"],
+        "Profile Name [DEFAULT]: \n"
+        "Environment [mypurecloud.com]: eu-west-1\n"
+        "Access Token (Optional): \n"
+        + MENU +
+        "Grant type: 2\n"
+        "Client ID: imp-id\n"
+        "Client Secret (Optional): \n"
+        "Redirect URI port [0]: \n"
+        "Would you like to use a secure HTTP connection? [Y/N]: N\n"
+        "Redirect URI: http://localhost:0\n"
+        "Would you like to use a proxy server? [Y/N]: N\n"
+        "Would you like to use a gateway server? [Y/N]: N\n"
+        "Profile DEFAULT saved.\n"),
+    "client credentials, bad region re-asked": (
+        ["cc", "xx-nowhere-1", "mypurecloud.de", "", "1", "cc-id", "hidden-cc-secret", "N", "N"],
+        "Profile Name [DEFAULT]: cc\n"
+        "Environment [mypurecloud.com]: xx-nowhere-1\n"
+        "Error: environment: unknown region 'xx-nowhere-1'\n"
+        "Environment [mypurecloud.com]: mypurecloud.de\n"
+        "Access Token (Optional): \n"
+        + MENU +
+        "Grant type: 1\n"
+        "Client ID: cc-id\n"
+        "Client Secret: \n"
+        "Would you like to use a proxy server? [Y/N]: N\n"
+        "Would you like to use a gateway server? [Y/N]: N\n"
+        "Profile cc saved.\n"),
+    "access token, no verification": (
+        ["tok", "", "hidden-access-token", "0", "N", "N"],
+        "Profile Name [DEFAULT]: tok\n"
+        "Environment [mypurecloud.com]: \n"
+        "Access Token (Optional): \n"
+        + MENU +
+        "Grant type: 0\n"
+        "Would you like to use a proxy server? [Y/N]: N\n"
+        "Would you like to use a gateway server? [Y/N]: N\n"
+        "Profile tok saved.\n"),
+}
+
+
+@pytest.mark.parametrize("answers, transcript", TRANSCRIPTS.values(), ids=TRANSCRIPTS.keys())
+def test_profiles_new_asks_gc_questions_in_order(tmp_path, logins, answers, transcript):
+    result, _ = run(tmp_path, answers)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == transcript
+    assert not any(a.startswith("hidden-") and a in result.output for a in answers)
+
+
+def test_answers_are_saved_under_gc_keys(tmp_path, logins):
+    result, store = run(tmp_path, TRANSCRIPTS["implicit"][0])
+    assert result.exit_code == 0, result.output
+    saved = store.get("DEFAULT")
+    assert (saved.grant_type, saved.client_id, saved.client_secret, saved.environment, saved.redirect_uri) == (
+        GrantType.IMPLICIT, "imp-id", "hidden-implicit-secret", "mypurecloud.ie", "http://localhost:0")
+    assert saved.token_data.access_token == "verified-token"
+    assert [p.client_id for p in logins] == ["imp-id"]  # verified before saving
+    assert "prefer the PKCE grant" in result.stderr  # R6
+
+
+def test_existing_profile_is_asked_about_last_as_gc_does(tmp_path, logins):
+    run(tmp_path, TRANSCRIPTS["access token, no verification"][0])
+    before = (tmp_path / "gc" / "config.toml").read_bytes()
+    result, _ = run(tmp_path, ["tok", "", "other-token", "0", "N", "N", "N"])
+    assert result.stdout.endswith(
+        "Would you like to use a gateway server? [Y/N]: N\n"
+        "Profile name tok already exists. Overwrite (Y/N): N\n")
+    assert result.exit_code == 1 and "Profile tok not saved." in result.stderr
+    assert (tmp_path / "gc" / "config.toml").read_bytes() == before
+
+
+def test_proxy_answers_are_kept_under_gc_keys(tmp_path, logins):
+    answers = ["px", "", "tok", "0", "Y", "http", "proxy.example", "3128", "pxuser", "hidden-proxy-pass",
+               "Y", "/login", "/other", "N"]
+    result, store = run(tmp_path, answers)
+    assert result.exit_code == 0, result.output
+    assert "Proxy password: \n" in result.stdout and "hidden-proxy-pass" not in result.output
+    extra = store.get("px").extra
+    assert extra["proxy_host"] == "proxy.example" and extra["proxy_port"] == "3128"
+    assert extra["proxy_password"] == "hidden-proxy-pass"
+    assert extra["proxy_pathparams"] == "{login: /login, other: /other}"
+    assert "hidden-proxy-pass" not in repr(store.get("px"))
