@@ -9,6 +9,7 @@ is silenced: the callback query carries the code (R25).
 from __future__ import annotations
 
 import errno
+import hmac
 import ipaddress
 import queue
 import socket
@@ -37,17 +38,27 @@ class QuietRequestHandler(WSGIRequestHandler):
         return None
 
 
-def create_loopback_app(pending: PendingLogin, report: Callable[[Outcome], None]) -> Flask:
-    """A Flask app that accepts exactly one response for ``pending`` and reports it."""
+def create_loopback_app(pending: PendingLogin, report: Callable[[Outcome], None],
+                        on_refused: Callable[[], None] | None = None) -> Flask:
+    """A Flask app that accepts exactly one response for ``pending`` and reports it.
+
+    Only a response carrying this login's state consumes it (R21). Anything else (no
+    state, a wrong or stale one) gets an error page and the login keeps waiting, so a
+    stray or hostile request from another local program or web page cannot end it
+    (R20); ``on_refused`` is told, e.g. to let the user know.
+    """
     app = Flask("service.loopback")
     lock = threading.Lock()
     taken: list[bool] = []
 
-    def take_pending(_received_state: str | None) -> PendingLogin | None:
-        with lock:  # single use (R21): the first response consumes the login
-            if taken:
+    def take_pending(received_state: str | None) -> PendingLogin | None:
+        with lock:
+            if taken or not received_state or not hmac.compare_digest(
+                    received_state.encode("utf-8", "surrogatepass"), pending.state.encode("utf-8")):
+                if on_refused is not None and not taken:
+                    on_refused()
                 return None
-            taken.append(True)
+            taken.append(True)  # single use (R21)
             return pending
 
     def finished(response: Response, outcome: Outcome) -> Response:
@@ -75,7 +86,7 @@ def bind_hosts(redirect_host: str | None) -> tuple[str, ...]:
     another local program could listen there and receive the redirect, code or token
     included. Never a wildcard address.
     """
-    host = (redirect_host or "localhost").strip("[]").lower()
+    host = ("localhost" if redirect_host is None else redirect_host).strip("[]").lower()
     if host == "localhost":
         return ("127.0.0.1", "::1")
     try:
@@ -113,7 +124,15 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
             actual_uri = urlunsplit((parts.scheme, f"{shown}:{port}", "", "", ""))
             pending = start_login(grant, client_id=client_id, redirect_uri=actual_uri,
                                   endpoints=endpoints, scope=scope)
-            app = create_loopback_app(pending, outcomes.put)
+            refused_once: list[bool] = []
+
+            def refused() -> None:
+                if not refused_once:
+                    refused_once.append(True)
+                    echo("Refused a response without this login's state (stale tab or possible CSRF); "
+                         "still waiting.")
+
+            app = create_loopback_app(pending, outcomes.put, refused)
             for sock in sockets:
                 server = make_server(sock.getsockname()[0], port, app, threaded=True,
                                      request_handler=QuietRequestHandler, ssl_context=ssl_context,

@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-import urllib3
 from cryptography import x509
 
 from service import environments, loopback
@@ -23,7 +22,8 @@ from tests.support.servers import free_port
 SIDE = "client"
 ENDPOINTS = environments.resolve("http://127.0.0.1:9")  # never contacted by implicit logins
 TOKEN = "implicit-access-token-abc"
-urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+# the one-time loopback certificate is self-signed by design (R29)
+pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
 
 def _listeners(port: int) -> list[str]:

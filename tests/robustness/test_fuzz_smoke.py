@@ -1,4 +1,4 @@
-"""Each atheris harness runs a few seconds from the repo corpus without a crash.
+"""Each atheris harness runs two seconds from the repo corpus without a crash.
 
 `make fuzz` runs the same harnesses for a minute each; this keeps them from rotting.
 New inputs go to a temporary directory, never into the repo's corpus.
@@ -23,7 +23,7 @@ def test_harness_runs_clean(harness: Path, tmp_path: Path) -> None:
     assert corpus.is_dir() and any(corpus.iterdir()), f"no seed corpus in {corpus}"
     (tmp_path / "new").mkdir()
     result = subprocess.run(
-        [sys.executable, str(harness), "-max_total_time=3", "-timeout=10",
+        [sys.executable, str(harness), "-max_total_time=2", "-timeout=10",
          "-rss_limit_mb=2048", f"-artifact_prefix={tmp_path}/", str(tmp_path / "new"), str(corpus)],
         capture_output=True, text=True, timeout=120, cwd=REPO,
     )

@@ -12,15 +12,15 @@ import pytest
 from .idp_load import soak
 from .soak import breaches
 
-STEADY_SECONDS = 8.0
-KILL_SECONDS = 4.0
+STEADY_SECONDS = 6.0
+KILL_SECONDS = 3.0
 THREADS = 8
 
 
 @pytest.fixture(scope="module")
 def figures(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return soak(STEADY_SECONDS, KILL_SECONDS, tmp_path_factory.mktemp("soak"), threads=THREADS,
-                verify=300)
+                verify=200)
 
 
 @pytest.mark.slow

@@ -158,8 +158,7 @@ def test_cli_and_idp_never_log_secrets(tmp_path: Path) -> None:
             me = cli.run(f"{name} users me", "users", "me", "get", "-p", name)
             assert demo_user().email in me.stdout
         cli.run("list", "profiles", "list")
-        for name in ("cc", "imp", "pkce"):
-            cli.run(f"get {name}", "profiles", "get", name)
+        cli.run("get pkce", "profiles", "get", "pkce")
         cli.run("logout", "logout", "-p", "pkce")
         cli.run("cc login", "login", "-p", "cc")
         secrets = tap.secrets() | {CC_SECRET, demo_user().password}

@@ -333,3 +333,131 @@ def test_pkce_replayed_code_callback_is_refused(idp, env):
     second.close()
     assert second.status_code == 400
     assert len(outcomes) == 1 and outcomes[0].access_token
+
+
+# --- Ctrl-C, the HTTPS certificate's temp dir (R19, R29), failed logins keep the profile ----------
+
+def _private_tmp(env, tmp_path):
+    """Point the child's TMPDIR at an empty directory we can inspect for leftovers."""
+    tmp = tmp_path / "child-tmp"
+    tmp.mkdir()
+    return {**env, "TMPDIR": str(tmp)}, tmp
+
+
+def _loopback_port(proc) -> int:
+    for line in proc.err:
+        if "Waiting for the login at" in line:
+            return int(line.split("localhost:")[1].split()[0])
+    raise AssertionError(f"no loopback address printed: {proc.err}")
+
+
+def _refused(port: int) -> bool:
+    import socket
+    for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.settimeout(5)
+            try:
+                s.connect((host, port))
+            except OSError:
+                continue
+            return False
+    return True
+
+
+@pytest.mark.parametrize("command, secure", [("login", False), ("login", True), ("profiles new", True)])
+def test_ctrl_c_cancels_cleanly(idp, env, tmp_path, command, secure):
+    """SIGINT while waiting: one clear line, exit 130, port closed, profile untouched, no cert left (R19, R29)."""
+    import signal
+    base, _ = idp
+    child_env, tmp = _private_tmp(env, tmp_path)
+    cfg(env).save(Profile(name="web", grant_type=GrantType.PKCE, client_id=PKCE_ID, environment=base,
+                          redirect_uri=f"{'https' if secure else 'http'}://localhost:0", secure_login_enabled=secure,
+                          token_data=TokenData.issued("still-valid-token", "bearer", 3600)))
+    before = env_text(env)
+    args = (["login", "-p", "web", "--no-browser"] if command == "login" else
+            ["profiles", "new", "--yes", "--name", "web", "--environment", base, "--grant-type", "pkce",
+             "--client-id", PKCE_ID, "--redirect-port", "0", "--https" if secure else "--no-https",
+             "--no-browser"])
+    proc = CliProcess(args, child_env)
+    try:
+        proc.login_url()
+        port = _loopback_port(proc)
+        assert not _refused(port)
+        assert list(tmp.iterdir()) == []  # the certificate's key is not on disk while we wait
+        proc.proc.send_signal(signal.SIGINT)
+        rc, out, err = proc.finish()
+    finally:
+        proc.kill()
+    assert rc == 130
+    assert err.splitlines()[-1] == "Error: login cancelled (Ctrl-C); nothing was saved"
+    assert "Traceback" not in err and "Aborted" not in err
+    assert _refused(port)
+    assert env_text(env) == before
+    assert list(tmp.iterdir()) == []
+
+
+def _https_profile(env, idp, name="sec"):
+    base, ports = idp
+    cfg(env).save(Profile(name=name, grant_type=GrantType.PKCE, client_id=PKCE_ID, environment=base,
+                          redirect_uri=f"https://localhost:{ports['pkce_https']}", secure_login_enabled=True))
+
+
+def test_https_cert_dir_is_gone_after_success(idp, env, tmp_path):
+    _https_profile(env, idp)
+    child_env, tmp = _private_tmp(env, tmp_path)
+    rc, _, err, _, _ = browser_login(child_env, ["login", "-p", "sec", "--no-browser"])
+    assert rc == 0, err
+    assert list(tmp.iterdir()) == []
+
+
+def test_https_cert_dir_is_gone_after_error(idp, env, tmp_path):
+    _https_profile(env, idp)
+    child_env, tmp = _private_tmp(env, tmp_path)
+    before = env_text(env)
+    proc = CliProcess(["login", "-p", "sec", "--no-browser", "--timeout", "60"], child_env)
+    try:
+        url = proc.login_url()
+        query = parse_qs(urlsplit(url).query)
+        page = FakeBrowser().deliver(f"{query['redirect_uri'][0]}/?error=access_denied&state={query['state'][0]}")
+        assert page.status_code == 400
+        rc, _, err = proc.finish()
+    finally:
+        proc.kill()
+    assert rc == 1 and "access_denied" in err
+    assert list(tmp.iterdir()) == [] and env_text(env) == before
+
+
+def test_https_cert_dir_is_gone_after_timeout(idp, env, tmp_path):
+    _https_profile(env, idp)
+    child_env, tmp = _private_tmp(env, tmp_path)
+    proc = CliProcess(["login", "-p", "sec", "--no-browser", "--timeout", "1"], child_env)
+    try:
+        rc, _, err = proc.finish()
+    finally:
+        proc.kill()
+    assert rc == 1 and "no login response within 1 s" in err
+    assert list(tmp.iterdir()) == []
+
+
+def test_failed_profiles_new_leaves_the_existing_profile_byte_for_byte(idp, env):
+    base, _ = idp
+    ok = invoke(env, "profiles", "new", "--name", "cc", "--environment", base, "--grant-type", "1",
+                "--client-id", CC_ID, "--client-secret", CC_SECRET, "--yes")
+    assert ok.exit_code == 0 and cfg(env).get("cc").token_data.is_valid()
+    before = open(env["GCLOGIN_CONFIG"], "rb").read()
+    failed = invoke(env, "profiles", "new", "--name", "cc", "--environment", base, "--grant-type", "1",
+                    "--client-id", CC_ID, "--client-secret", "wrong-secret", "--yes")
+    assert failed.exit_code == 1 and "The credentials provided are not valid." in failed.stderr
+    assert "wrong-secret" not in failed.output
+    assert open(env["GCLOGIN_CONFIG"], "rb").read() == before
+
+
+def test_debug_output_never_shows_secrets(idp, env):
+    base, _ = idp
+    result = invoke(env, "--debug", "profiles", "new", "--name", "cc", "--environment", base, "--grant-type", "1",
+                    "--client-id", CC_ID, "--client-secret", CC_SECRET, "--yes")
+    assert result.exit_code == 0, result.output
+    token = cfg(env).get("cc").token_data.access_token
+    me = invoke(env, "--debug", "users", "me", "get", "-p", "cc")
+    assert "debug: gclogin.api: GET" in me.stderr and "debug: gclogin.api: POST" in result.stderr
+    assert_no_secrets(result.output + me.output, CC_SECRET, token)

@@ -1,0 +1,204 @@
+"""Where the CLI's loopback server listens (R16, R18) and that it closes again (R19).
+
+``localhost`` (what Genesys registers) is served on both 127.0.0.1 and ::1 on one port,
+so whichever address the browser picks reaches us and no other program can take the
+other one; nothing listens on a wildcard or on a non-loopback interface.
+"""
+from __future__ import annotations
+
+import ipaddress
+import queue
+import socket
+import threading
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from service.environments import resolve
+from service.errors import InvalidValueError, LoginCancelledError, NetworkError
+from service.loopback import bind_hosts, browser_login, listen_loopback
+from service.profiles import GrantType
+
+ENDPOINTS = resolve("http://127.0.0.1:9")  # implicit logins never contact it
+HAVE_IPV6 = socket.has_ipv6 and Path("/proc/net/if_inet6").exists() and "00000000000000000000000000000001" in \
+    Path("/proc/net/if_inet6").read_text()
+
+
+def listeners(port: int) -> set[str]:
+    """Local addresses in LISTEN state on port, from /proc/net/tcp and tcp6."""
+    found = set()
+    for name, size in (("tcp", 4), ("tcp6", 16)):
+        table = Path(f"/proc/net/{name}")
+        if not table.exists():
+            continue
+        for line in table.read_text().splitlines()[1:]:
+            fields = line.split()
+            addr, port_hex = fields[1].split(":")
+            if fields[3] == "0A" and int(port_hex, 16) == port:
+                raw = bytes.fromhex(addr)
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, size, 4))
+                found.add(str(ipaddress.ip_address(words)))
+    return found
+
+
+def non_loopback_addresses() -> list[str]:
+    """This machine's own non-loopback addresses (IPv4 via the routing table, IPv6 from /proc)."""
+    out = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:  # connect() on UDP sends nothing
+        try:
+            probe.connect(("192.0.2.1", 9))
+            out.append(probe.getsockname()[0])
+        except OSError:
+            pass
+    if Path("/proc/net/if_inet6").exists():
+        for line in Path("/proc/net/if_inet6").read_text().splitlines():
+            address = ipaddress.IPv6Address(int(line.split()[0], 16))
+            if not address.is_loopback and not address.is_link_local:
+                out.append(str(address))
+    return [a for a in out if not ipaddress.ip_address(a).is_loopback]
+
+
+class Login:
+    """browser_login in a thread; the test plays the browser."""
+
+    def __init__(self, redirect_uri: str) -> None:
+        self.urls: queue.Queue[str] = queue.Queue()
+        self.done: queue.Queue[object] = queue.Queue()
+
+        def echo(line: str) -> None:
+            if "/oauth/authorize?" in line:
+                self.urls.put(line[line.index("http", line.index(": ")):])
+
+        def run() -> None:
+            try:
+                self.done.put(browser_login(grant=GrantType.IMPLICIT, client_id="c", redirect_uri=redirect_uri,
+                                            endpoints=ENDPOINTS, timeout=30, open_browser=False, echo=echo))
+            except BaseException as exc:  # handed to the test
+                self.done.put(exc)
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        query = parse_qs(urlsplit(self.urls.get(timeout=15)).query)
+        self.redirect_uri, self.state = query["redirect_uri"][0], query["state"][0]
+        self.port = urlsplit(self.redirect_uri).port
+
+    def relay(self, base: str) -> requests.Response:
+        fragment = urlencode({"access_token": "tok", "token_type": "bearer", "state": self.state})
+        return requests.post(base + "/", data={"fragment": fragment}, timeout=15)
+
+    def result(self) -> object:
+        outcome = self.done.get(timeout=45)
+        self.thread.join(timeout=15)
+        return outcome
+
+
+def refused(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        try:
+            s.connect((host, port))
+        except (ConnectionRefusedError, OSError):
+            return True
+    return False
+
+
+# --- pure --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("host, expected", [
+    ("localhost", ("127.0.0.1", "::1")), ("LOCALHOST", ("127.0.0.1", "::1")), (None, ("127.0.0.1", "::1")),
+    ("127.0.0.1", ("127.0.0.1",)), ("127.0.0.2", ("127.0.0.2",)), ("::1", ("::1",)), ("[::1]", ("::1",)),
+])
+def test_bind_hosts(host, expected):
+    assert bind_hosts(host) == expected
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.1", "example.com", "", "fd00::2"])
+def test_bind_hosts_refuses_anything_but_loopback(host):
+    with pytest.raises(InvalidValueError, match="redirect_uri"):
+        bind_hosts(host)
+
+
+@settings(max_examples=100)
+@given(st.one_of(st.ip_addresses(), st.text(max_size=20)))
+def test_bind_hosts_never_yields_a_non_loopback_address(host):
+    try:
+        hosts = bind_hosts(str(host))
+    except InvalidValueError:
+        return
+    assert hosts and all(ipaddress.ip_address(h).is_loopback for h in hosts)
+
+
+# --- sockets ---------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not HAVE_IPV6, reason="this machine has no ::1")
+def test_localhost_listens_on_both_loopback_addresses_and_nothing_else():
+    login = Login("http://localhost:0")
+    assert listeners(login.port) == {"127.0.0.1", "::1"}  # never 0.0.0.0 or ::
+    others = non_loopback_addresses()
+    for address in others:
+        assert refused(address, login.port), address
+    # the browser may pick either address for localhost: both reach the same login
+    assert requests.get(f"http://127.0.0.1:{login.port}/", timeout=15).status_code == 200
+    page = login.relay(f"http://[::1]:{login.port}")
+    assert page.status_code == 200 and "Login complete" in page.text
+    assert login.result().access_token == "tok"
+    assert listeners(login.port) == set()
+    assert refused("127.0.0.1", login.port) and refused("::1", login.port)  # R19
+
+
+def test_ip_literal_listens_on_that_address_only():
+    login = Login("http://127.0.0.1:0")
+    assert listeners(login.port) == {"127.0.0.1"}
+    assert login.relay(f"http://127.0.0.1:{login.port}").status_code == 200
+    assert login.result().access_token == "tok"
+    assert listeners(login.port) == set()
+
+
+@pytest.mark.skipif(not HAVE_IPV6, reason="this machine has no ::1")
+def test_fixed_port_taken_on_ipv6_is_a_clear_error_not_a_silent_half_bind():
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as squatter:
+        squatter.bind(("::1", 0))
+        squatter.listen(1)
+        port = squatter.getsockname()[1]
+        if not refused("127.0.0.1", port):
+            pytest.skip("the IPv4 port is taken too")
+        with pytest.raises(NetworkError, match=rf"::1 port {port}: it is in use by another program"):
+            listen_loopback(("127.0.0.1", "::1"), port)
+        assert listeners(port) == {"::1"}  # our 127.0.0.1 socket was closed again
+
+
+@pytest.mark.skipif(not HAVE_IPV6, reason="this machine has no ::1")
+def test_port_zero_finds_a_port_free_on_both(monkeypatch):
+    sockets = listen_loopback(("127.0.0.1", "::1"), 0)
+    try:
+        assert [s.getsockname()[0] for s in sockets] == ["127.0.0.1", "::1"]
+        assert len({s.getsockname()[1] for s in sockets}) == 1
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def test_interrupt_while_waiting_closes_the_port(monkeypatch):
+    """KeyboardInterrupt (Ctrl-C) in the wait becomes LoginCancelledError and the server closes (R19)."""
+    import service.loopback as loopback
+
+    ports: list[int] = []
+
+    class Interrupting(queue.Queue):
+        def get(self, block=True, timeout=None):
+            raise KeyboardInterrupt
+
+    def echo(line: str) -> None:
+        if "Waiting for the login at" in line:
+            ports.append(int(line.split("localhost:")[1].split()[0]))
+
+    monkeypatch.setattr(loopback.queue, "Queue", Interrupting)
+    with pytest.raises(LoginCancelledError, match="cancelled"):
+        browser_login(grant=GrantType.PKCE, client_id="c", redirect_uri="http://localhost:0",
+                      endpoints=ENDPOINTS, timeout=30, open_browser=False, echo=echo)
+    assert ports and listeners(ports[0]) == set()
