@@ -32,7 +32,7 @@ system-packages:
 	@scripts/ensure-system-packages $(sort $(SYSTEM_PACKAGES))
 
 test-python: install system-packages
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --ignore=tests/containers $(PYTEST_ARGS)
 
 test: test-python test-containers
 

@@ -257,18 +257,36 @@ def _start_login(env, idp, name="imp", grant=GrantType.IMPLICIT, port_key="impli
     return proc, before
 
 
-def test_wrong_state_fails_and_leaves_profile_untouched(idp, env):
-    proc, before = _start_login(env, idp)
+def test_wrong_state_is_refused_and_does_not_end_the_login(idp, env):
+    """R20: a forged, missing or stale state gets a 400 and no token; the real response still works."""
+    proc, before = _start_login(env, idp, timeout="60")
     try:
         url = proc.login_url()
         location = FakeBrowser().sign_in(url, *ALICE)
-        forged = location.replace("state=", "state=x")
-        page = FakeBrowser().deliver(forged)
-        assert page.status_code == 400
+        for forged in (location.replace("state=", "state=x"), location.split("&state=")[0]):
+            page = FakeBrowser().deliver(forged)
+            assert page.status_code == 400 and "state" in page.text
+        assert env_text(env) == before and proc.proc.poll() is None
+        page = FakeBrowser().deliver(location)
+        assert page.status_code == 200
         rc, _, err = proc.finish()
     finally:
         proc.kill()
-    assert rc == 1 and "state" in err and "Traceback" not in err
+    assert rc == 0, err
+    assert err.count("Refused a response without this login's state") == 1
+    assert cfg(env).get("imp").token_data.access_token == parse_qs(urlsplit(location).fragment)["access_token"][0]
+
+
+def test_wrong_state_then_timeout_leaves_profile_untouched(idp, env):
+    proc, before = _start_login(env, idp, timeout="3")
+    try:
+        url = proc.login_url()
+        location = FakeBrowser().sign_in(url, *ALICE)
+        assert FakeBrowser().deliver(location.replace("state=", "state=x")).status_code == 400
+        rc, _, err = proc.finish()
+    finally:
+        proc.kill()
+    assert rc == 1 and "no login response within 3 s" in err and "Traceback" not in err
     assert env_text(env) == before
 
 
