@@ -6,6 +6,7 @@ is shared with the demo seed or with a developer's ~/.gc.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import tomllib
 from dataclasses import dataclass
@@ -124,7 +125,10 @@ def cached_token(config: Path, profile: str) -> str:
 
 
 def _write_private(path: Path, text: str) -> None:
+    """0600 from the first byte, swapped in by rename (the CLI may be reading it)."""
     tmp = path.with_suffix(".tmp")
-    tmp.touch(mode=0o600)
-    tmp.write_text(text, encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
     tmp.replace(path)

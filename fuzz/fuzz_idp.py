@@ -1,4 +1,4 @@
-"""Fuzz the mock IdP's request handling through Flask's test client: never a 5xx.
+"""Fuzz the mock IdP's request handling (raw WSGI requests to its app): never a 5xx.
 
 Input: a raw-HTTP-like text: "METHOD /path?query", header lines, a blank line, the
 body. Placeholders are replaced before sending so the fuzzer reaches authenticated
@@ -9,12 +9,13 @@ a body (a clear error), and no answer may echo the client secret.
     python fuzz/fuzz_idp.py [libFuzzer flags] NEW_INPUTS_DIR fuzz/corpus/idp
 """
 import base64
+import secrets
 import sys
 import tempfile
 from pathlib import Path
 
 import atheris
-from werkzeug.test import EnvironBuilder
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 with atheris.instrument_imports(include=["mock_idp"]):
     from mock_idp import create_app
@@ -27,9 +28,20 @@ USER = SEED.users[0]
 METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")
 
 _shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
-DB = Path(tempfile.mkdtemp(prefix="fuzz-idp-", dir=_shm)) / "store.sqlite3"
-APP = create_app({"DB": str(DB)})
-CLIENT = APP.test_client()
+WORKDIR = Path(tempfile.mkdtemp(prefix="fuzz-idp-", dir=_shm))
+APPS = []
+
+
+def _app():
+    """The app under test; a fresh one if an input deleted a seeded client (admin API)."""
+    if APPS:
+        store = APPS[-1].extensions["mock_idp"].store
+        if all(store.get_client(c.id) for c in (ADMIN, IMPLICIT)):
+            return APPS[-1]
+        APPS.pop()
+    APPS.append(create_app({"DB": str(WORKDIR / f"store-{secrets.token_hex(4)}.sqlite3")}))
+    return APPS[-1]
+
 BASIC = "Basic " + base64.b64encode(f"{ADMIN.id}:{ADMIN.secret}".encode()).decode()
 
 
@@ -48,10 +60,11 @@ def _parse(text):
 
 def check(data: bytes) -> None:
     text = data.decode("utf-8", "replace").replace("\r\n", "\n")
+    app = _app()
     if "@CC@" in text:
-        text = text.replace("@CC@", issue_token(APP, ADMIN.id))
+        text = text.replace("@CC@", issue_token(app, ADMIN.id))
     if "@USER@" in text:
-        text = text.replace("@USER@", issue_token(APP, IMPLICIT.id, USER.id))
+        text = text.replace("@USER@", issue_token(app, IMPLICIT.id, USER.id))
     text = text.replace("@BASIC@", BASIC)
     method, target, headers, body = _parse(text)
     if not target.startswith("/") or any(c in target for c in " \t\x00#"):
@@ -61,12 +74,14 @@ def check(data: bytes) -> None:
                                  data=body.encode("utf-8")).get_environ()
     except (ValueError, TypeError, UnicodeError):
         return  # Werkzeug refusing to build the request is not the server's doing
-    response = CLIENT.open(environ)
-    payload = response.get_data()
-    response.close()
-    assert response.status_code < 500, f"{method} {target} -> {response.status_code}: {payload[:300]!r}"
-    if 400 <= response.status_code and method != "HEAD":
-        assert payload, f"{method} {target} -> {response.status_code} with an empty body"
+    # Straight into the WSGI app, as gunicorn would call it (the test client would
+    # rebuild the environ and trip over paths it cannot represent).
+    app_iter, status_line, _headers = run_wsgi_app(app, environ, buffered=True)
+    payload = b"".join(app_iter)
+    status = int(status_line.split()[0])
+    assert status < 500, f"{method} {target} -> {status}: {payload[:300]!r}"
+    if 400 <= status and method != "HEAD":
+        assert payload, f"{method} {target} -> {status} with an empty body"
     assert ADMIN.secret.encode() not in payload, "the client secret was echoed"
 
 

@@ -63,7 +63,7 @@ def callback_blueprint(*, take_pending: TakePending, on_success: OnSuccess,
             received = _state_of(query)
             pending = take_pending(received)
             if pending is None:
-                raise StateError("no login is waiting for this response, or it was already used")
+                raise StateError("refused: the state is missing, wrong or already used (possible CSRF)")
             if pending.grant is not GrantType.PKCE:
                 raise RedirectError("this login expected an implicit (fragment) response")
             code = parse_code_response(query, pending.state, pending.endpoints.login_url)
@@ -88,7 +88,7 @@ def callback_blueprint(*, take_pending: TakePending, on_success: OnSuccess,
         try:
             pending = take_pending(_state_of(fragment))
             if pending is None:
-                raise StateError("no login is waiting for this response, or it was already used")
+                raise StateError("refused: the state is missing, wrong or already used (possible CSRF)")
             if pending.grant is not GrantType.IMPLICIT:
                 raise RedirectError("this login expected a code in the query, not a fragment")
             token = parse_implicit_response(fragment, pending.state)

@@ -95,3 +95,29 @@ def test_any_error_misses_the_zero_errors_target():
     results["http"]["ours_users_me"]["errors"] = 1
     errors = [t for t in report.evaluate(results) if t.name.startswith("errors")]
     assert errors[0].status == report.MISS and errors[0].measured == "1"
+
+
+def _wrk(rps, p99=10.0, errors=0):
+    return wrk.WrkResult(requests=int(rps * 8), duration_s=8.0, requests_per_s=rps, p50_ms=1.0,
+                         p90_ms=5.0, p99_ms=p99, max_ms=p99 * 2, non2xx=errors, socket_errors=0,
+                         connections=32, threads=2)
+
+
+def test_ratios_are_taken_within_each_round_then_the_median():
+    from bench.run import round_ratios
+
+    http = {"ours_token": [_wrk(500), _wrk(900), _wrk(1000)],
+            "peer_token": [_wrk(250), _wrk(600), _wrk(250)],
+            "ceiling": [_wrk(1000)]}
+    ratios = round_ratios(http)
+    assert ratios["token_vs_peer"] == 2.0  # per round 2.0, 1.5, 4.0
+    assert ratios["token_vs_ceiling"] == 0.5  # only the round both sides completed
+    assert "users_me_vs_ceiling" not in ratios
+
+
+def test_aggregate_takes_medians_of_rates_and_sums_errors():
+    from bench.run import aggregate
+
+    agg = aggregate([_wrk(100, p99=30, errors=1), _wrk(300, p99=10), _wrk(200, p99=20, errors=2)])
+    assert (agg["requests_per_s"], agg["p99_ms"], agg["errors"], agg["rounds"]) == (200, 20, 3, 3)
+    assert agg["max_ms"] == 60 and len(agg["per_round"]) == 3

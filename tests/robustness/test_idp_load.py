@@ -5,7 +5,6 @@ replaced and no issued token becomes invalid; the SQLite store survives a restar
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

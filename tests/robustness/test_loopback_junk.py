@@ -28,7 +28,7 @@ SEED = demo_seed()
 CLIENTS = {GrantType.IMPLICIT: next(c.id for c in SEED.clients if c.authorized_grant_type == "TOKEN"),
            GrantType.PKCE: next(c.id for c in SEED.clients if c.authorized_grant_type == "CODE")}
 
-Junk = Callable[[str, str, str], object]   # (base URL, port, stale state) -> anything
+Junk = Callable[[str, int, str], object]   # (base URL, port, stale state) -> anything
 
 
 def _get(base: str, query: dict | str = "", **kw) -> int:
