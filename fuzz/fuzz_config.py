@@ -19,7 +19,9 @@ with atheris.instrument_imports(include=["service", "tomlkit"]):
     from service.errors import ConfigError, ConfigParseError, InvalidValueError
     from service.profiles import NAME_RE, load_profiles, set_profile
 
-WORKDIR = Path(tempfile.mkdtemp(prefix="fuzz-config-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+# libFuzzer exits without running atexit handlers: the caller points $TMPDIR at a
+# directory it removes (make fuzz: reports/fuzz/tmp; the pytest smoke test: tmp_path).
+WORKDIR = Path(tempfile.mkdtemp(prefix="fuzz-config-"))
 PATH = WORKDIR / "config.toml"
 
 

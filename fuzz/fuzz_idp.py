@@ -27,8 +27,9 @@ IMPLICIT = next(c for c in SEED.clients if c.authorized_grant_type == "TOKEN")
 USER = SEED.users[0]
 METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")
 
-_shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
-WORKDIR = Path(tempfile.mkdtemp(prefix="fuzz-idp-", dir=_shm))
+# libFuzzer exits without running atexit handlers: the caller points $TMPDIR at a
+# directory it removes (make fuzz: reports/fuzz/tmp; the pytest smoke test: tmp_path).
+WORKDIR = Path(tempfile.mkdtemp(prefix="fuzz-idp-"))
 APPS = []
 
 

@@ -13,12 +13,14 @@ fuzz: install
 	@failed=""; for t in $(FUZZ_TARGETS); do \
 	    mkdir -p reports/fuzz/$$t; \
 	    echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
-	    $(PY) fuzz/fuzz_$$t.py -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    mkdir -p reports/fuzz/tmp; \
+	    TMPDIR=$(CURDIR)/reports/fuzz/tmp $(PY) fuzz/fuzz_$$t.py -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 	        -print_final_stats=1 -artifact_prefix=reports/fuzz/$$t- \
 	        reports/fuzz/$$t fuzz/corpus/$$t > reports/fuzz/$$t.log 2>&1 \
 	        || failed="$$failed $$t"; \
 	    grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|Uncaught|Error:" \
 	        reports/fuzz/$$t.log | head -n 8; \
+	    rm -rf reports/fuzz/tmp; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (inputs in reports/fuzz/, logs reports/fuzz/*.log)"; exit 1; fi
 

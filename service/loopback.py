@@ -12,8 +12,10 @@ import errno
 import hmac
 import ipaddress
 import queue
+import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
@@ -143,8 +145,7 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
             for sock in sockets:
                 sock.close()  # werkzeug holds its own duplicate of each descriptor
         for server in servers:
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
-                                      name="gclogin-loopback", daemon=True)
+            thread = threading.Thread(target=_serve, args=(server,), name="gclogin-loopback", daemon=True)
             thread.start()
             threads.append(thread)
         url = pending.authorize_url()
@@ -154,12 +155,7 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
               else "Open this URL in your browser to log in: ") + url)
         if secure:
             echo("Your browser will warn about the self-signed certificate of this one-time local server.")
-        try:
-            outcome = outcomes.get(timeout=timeout)
-        except queue.Empty:
-            raise LoginTimeoutError(
-                f"no login response within {timeout:g} s; run the command again (--timeout to wait longer)"
-            ) from None
+        outcome = _wait(outcomes, timeout)
         if isinstance(outcome, GcloginError):
             raise outcome
         return outcome
@@ -172,6 +168,31 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
             server.server_close()
         for thread in threads:
             thread.join(timeout=5)
+
+
+def _serve(server: BaseWSGIServer) -> None:
+    """serve_forever with Ctrl-C blocked, so the kernel delivers SIGINT to the main thread.
+
+    A signal taken by another thread would not wake the main thread's wait (R19).
+    Request threads inherit this mask.
+    """
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    server.serve_forever(poll_interval=0.2)
+
+
+def _wait(outcomes: queue.Queue[Outcome], timeout: float) -> Outcome:
+    """The login's outcome, waiting in short slices so a pending Ctrl-C is acted on promptly."""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise LoginTimeoutError(
+                f"no login response within {timeout:g} s; run the command again (--timeout to wait longer)")
+        try:
+            return outcomes.get(timeout=min(remaining, 0.5))
+        except queue.Empty:
+            continue
 
 
 def listen_loopback(hosts: tuple[str, ...], port: int, attempts: int = 20) -> list[socket.socket]:

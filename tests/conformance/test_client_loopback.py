@@ -13,7 +13,7 @@ import pytest
 from cryptography import x509
 
 from service import environments, loopback
-from service.errors import LoginTimeoutError, OAuthError, StateError
+from service.errors import LoginTimeoutError, OAuthError
 from service.oauth import PendingLogin, code_challenge_s256, start_login
 from service.profiles import GrantType
 from tests.conformance.loopback_driver import FakeTokenEndpoint, LoopbackLogin
@@ -103,11 +103,19 @@ def test_R19_closes_after_timeout():
 
 
 def test_R20_loopback_refuses_a_forged_state():
-    """R20 — RFC 6749 §10.12: a response with another state is refused, no token accepted."""
+    """R20 — RFC 6749 §10.12: a response with another state is refused, no token accepted.
+
+    A forged response must not end the login either (else any local page could abort
+    it): the login keeps waiting and the genuine response still completes it.
+    """
     login = LoopbackLogin(GrantType.IMPLICIT, f"http://127.0.0.1:{free_port()}", ENDPOINTS)
     page = login.relay({"access_token": TOKEN, "token_type": "bearer", "state": login.state[:-1] + "x"})
     assert page.status_code == 400
-    assert isinstance(login.result(), StateError)
+    assert TOKEN not in page.text
+    assert login._done.empty(), "a forged state ended the login"
+    ok = login.relay({"access_token": TOKEN, "token_type": "bearer", "state": login.state})
+    assert ok.status_code == 200
+    assert login.result().access_token == TOKEN
 
 
 def test_R21_loopback_accepts_one_response_only():

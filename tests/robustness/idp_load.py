@@ -45,7 +45,7 @@ class Issued:
         with self.lock:
             self.tokens.append((time.monotonic(), token))
 
-    def user_token(self) -> str | None:
+    def latest(self) -> str | None:
         with self.lock:
             return self.tokens[-1][1] if self.tokens else None
 
@@ -88,12 +88,12 @@ def operations(base: str, cc_tokens: Issued, user_tokens: Issued) -> list[tuple[
         return r.status_code
 
     def users_me(s: requests.Session) -> int:
-        bearer = user_tokens.user_token()
+        bearer = user_tokens.latest()
         return s.get(base + "/api/v2/users/me", headers={"Authorization": f"Bearer {bearer}"},
                      timeout=TIMEOUT).status_code
 
     def tokens_me(s: requests.Session) -> int:
-        bearer = cc_tokens.user_token() or user_tokens.user_token()
+        bearer = cc_tokens.latest() or user_tokens.latest()
         return s.get(base + "/api/v2/tokens/me", headers={"Authorization": f"Bearer {bearer}"},
                      timeout=TIMEOUT).status_code
 
@@ -200,7 +200,7 @@ def soak(seconds: float, kill_seconds: float, workdir: Path, threads: int = 8,
                                  if pid in rss["warm"] and pid in rss["end"]}
 
         # Phase 2: SIGKILL one worker while traffic runs; gunicorn must replace it.
-        before_kill = len(cc.tokens) + len(users.tokens)
+        before_phase = len(cc.tokens) + len(users.tokens)
         victim = children(master)[0]
         killed: dict = {}
 
@@ -220,7 +220,7 @@ def soak(seconds: float, kill_seconds: float, workdir: Path, threads: int = 8,
                      if killed and abs(when - killed["at"]) < 2.0]
         checked = list(dict.fromkeys(near_kill + sample(all_tokens, verify)))
         figures["kill"]["tokens_issued_total"] = len(all_tokens)
-        figures["kill"]["tokens_issued_before_kill"] = before_kill
+        figures["kill"]["tokens_issued_before_phase"] = before_phase
         figures["kill"]["tokens_checked"] = len(checked)
         figures["kill"]["tokens_invalid"] = len(invalid_tokens(base, checked))
 

@@ -5,6 +5,7 @@ New inputs go to a temporary directory, never into the repo's corpus.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ def test_harness_runs_clean(harness: Path, tmp_path: Path) -> None:
         [sys.executable, str(harness), "-max_total_time=2", "-timeout=10",
          "-rss_limit_mb=2048", f"-artifact_prefix={tmp_path}/", str(tmp_path / "new"), str(corpus)],
         capture_output=True, text=True, timeout=120, cwd=REPO,
+        env={**os.environ, "TMPDIR": str(tmp_path)},   # the harness's scratch files
     )
     tail = "\n".join(result.stderr.splitlines()[-30:])
     assert result.returncode == 0, f"{harness.name} exited {result.returncode}:\n{tail}"
