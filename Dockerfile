@@ -49,7 +49,7 @@ RUN pip install -q --no-index "$(ls /tmp/wheels/gclogin-*.whl)[conformance]" \
 # The conformance suite runs from here (`python -m tests.conformance`); the services
 # import the installed packages, not source files.
 WORKDIR /app
-COPY pyproject.toml ./
+COPY pyproject.toml gunicorn.conf.py ./
 COPY tests ./tests
 
 # Mount volumes on /data/idp (the IdP's SQLite) and /data/web (config.toml and the

@@ -17,7 +17,7 @@ include $(sort $(wildcard mk/*.mk))
 help:
 	@echo "make demo   - install if needed, run the mock IdP and the web service on 127.0.0.1"
 	@echo "make test   - install if needed (Python and Debian packages), run every test"
-	@echo "other targets: install conformance bench fuzz test-containers clean"
+	@echo "other targets: install conformance bench fuzz fuzz-merge soak test-containers clean"
 
 # Re-installs only when pyproject.toml changes; a second run is a no-op.
 $(INSTALLED): pyproject.toml

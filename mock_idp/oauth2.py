@@ -8,7 +8,6 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
@@ -30,19 +29,22 @@ from .models import AuthCode, Client, User
 from .store import Store
 
 
-def _tls_neutral(url: str) -> str:
+_TLS_NEUTRAL_ORIGIN = "https://mock-idp.invalid"
+
+
+def _tls_neutral(path: str) -> str:
     # Authlib refuses request URIs that are not https (or loopback http). The mock is
     # plain HTTP by design (CI, compose networks such as http://idp:8081); TLS is the
-    # client's concern (R11). Authlib uses the URI for nothing else.
-    parts = urlsplit(url)
-    return urlunsplit(("https", parts.netloc or "mock-idp.invalid", parts.path, "", ""))
+    # client's concern (R11). Authlib uses the URI for nothing else, so a fixed origin
+    # does: rebuilding request.url costs werkzeug an IRI round trip on every request.
+    return _TLS_NEUTRAL_ORIGIN + path
 
 
 class PlainHttpRequest(FlaskOAuth2Request):
     """The current Flask request, accepted whatever the transport."""
 
     def __init__(self, request: Any) -> None:
-        OAuth2Request.__init__(self, method=request.method, uri=_tls_neutral(request.url),
+        OAuth2Request.__init__(self, method=request.method, uri=_tls_neutral(request.path),
                                headers=request.headers)
         self._request = request
         self.payload = FlaskOAuth2Payload(request)
@@ -68,7 +70,7 @@ class ReplayedRequest(OAuth2Request):
     """An authorize request replayed from the store when the login form is posted."""
 
     def __init__(self, pairs: list[tuple[str, str]], headers: Any) -> None:
-        super().__init__(method="GET", uri=_tls_neutral(flask_request.url), headers=headers)
+        super().__init__(method="GET", uri=_tls_neutral(flask_request.path), headers=headers)
         self.payload = _PairsPayload(pairs)
         self._args = self.payload.data
 

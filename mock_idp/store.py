@@ -29,7 +29,7 @@ from .seed import Seed
 
 PENDING_LIFETIME = 600
 PURGE_INTERVAL = 60       # seconds (app clock) between purges of long-expired tokens and codes
-PURGE_AFTER = 3600        # expired rows are kept this long (tokens/me of a just-expired token)
+PURGE_AFTER = 3600        # expired tokens and codes are deleted this long after expiry
 CHECKPOINT_INTERVAL = 0.5  # seconds between background WAL checkpoints
 _PASSWORD_METHOD = "pbkdf2:sha256:20000"  # a mock: cheap enough to seed at every start
 # Hash for unknown usernames, so a wrong username costs what a wrong password does.
@@ -87,12 +87,43 @@ def rfc3339(timestamp: float) -> str:
         "+00:00", "Z")
 
 
+class _Checkpointer:
+    """Runs WAL checkpoints on a daemon thread, so no request waits on their fsyncs.
+
+    Request connections have auto-checkpointing off; without this thread the WAL
+    would only grow. It holds no reference to the store: it stops when the store
+    is garbage-collected or closed, or when its database file is gone.
+    """
+
+    def __init__(self, path: Path, interval: float = CHECKPOINT_INTERVAL) -> None:
+        self.stop = threading.Event()
+        self.pid = os.getpid()
+        self._thread = threading.Thread(target=self._run, args=(path, interval, self.stop),
+                                        name="mock-idp-checkpoint", daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _run(path: Path, interval: float, stop: threading.Event) -> None:
+        conn = sqlite3.connect(path, timeout=15, isolation_level=None)
+        try:
+            while not stop.wait(interval):
+                if not path.exists():
+                    return
+                with contextlib.suppress(sqlite3.Error):
+                    # PASSIVE: never blocks readers or writers; TRUNCATE would.
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            conn.close()
+
+
 class Store:
     def __init__(self, path: Path, clock: Callable[[], float], loopback_any_port: bool) -> None:
         self.path = path
         self.clock = clock
         self.loopback_any_port = loopback_any_port
         self._local = threading.local()
+        self._checkpointer: _Checkpointer | None = None
+        self._checkpointer_lock = threading.Lock()
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
         conn = self._conn()
@@ -104,14 +135,27 @@ class Store:
 
     # -- plumbing ---------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
+        """This thread's connection, opened once and reused by every request it serves."""
         conn = getattr(self._local, "conn", None)
         if conn is None or self._local.pid != os.getpid():
             conn = sqlite3.connect(self.path, timeout=15, isolation_level=None)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout = 15000")
+            # WAL + NORMAL: a commit survives a crash of the process, and the store cannot
+            # be corrupted; a power cut may lose the last commits. Enough for a mock.
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")  # _Checkpointer does it
             self._local.conn, self._local.pid = conn, os.getpid()
+            self._local.next_purge = 0.0
+            self._ensure_checkpointer()
         return conn
+
+    def _ensure_checkpointer(self) -> None:
+        """One checkpoint thread per process (started again in a forked worker)."""
+        with self._checkpointer_lock:
+            if self._checkpointer is None or self._checkpointer.pid != os.getpid():
+                self._checkpointer = _Checkpointer(self.path)
+                weakref.finalize(self, self._checkpointer.stop.set)
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -124,11 +168,20 @@ class Store:
             raise
         conn.execute("COMMIT")
 
+    def _purge_due(self, now: float) -> bool:
+        """True at most once per PURGE_INTERVAL per connection: purging is housekeeping."""
+        if now < self._local.next_purge:
+            return False
+        self._local.next_purge = now + PURGE_INTERVAL
+        return True
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == os.getpid():
             conn.close()
         self._local.conn = None
+        if self._checkpointer is not None:
+            self._checkpointer.stop.set()
 
     # -- seed -------------------------------------------------------------------
     def apply_seed(self, seed: Seed) -> bool:
@@ -231,12 +284,14 @@ class Store:
                    grant_type: str, scope: str, expires_in: int,
                    code_hash: str | None = None) -> None:
         now = self.clock()
-        with self._write() as c:
-            c.execute("DELETE FROM tokens WHERE expires_at < ?", (now - 3600,))
-            c.execute("INSERT INTO tokens (token_hash, client_id, user_id, grant_type, scope,"
-                      " issued_at, expires_at, code_hash) VALUES (?,?,?,?,?,?,?,?)",
-                      (digest(access_token), client_id, user_id, grant_type, scope or "", now,
-                       now + expires_in, code_hash))
+        conn = self._conn()
+        if self._purge_due(now):
+            conn.execute("DELETE FROM tokens WHERE expires_at < ?", (now - PURGE_AFTER,))
+        # One statement, so its own short transaction: the write lock is held only for it.
+        conn.execute("INSERT INTO tokens (token_hash, client_id, user_id, grant_type, scope,"
+                     " issued_at, expires_at, code_hash) VALUES (?,?,?,?,?,?,?,?)",
+                     (digest(access_token), client_id, user_id, grant_type, scope or "", now,
+                      now + expires_in, code_hash))
 
     def find_token(self, access_token: str) -> Token | None:
         """The token with its client and user, or None if unknown or its client is gone."""
@@ -265,7 +320,7 @@ class Store:
                   code_challenge_method: str | None) -> None:
         now = self.clock()
         with self._write() as c:
-            c.execute("DELETE FROM codes WHERE expires_at < ?", (now - 3600,))
+            c.execute("DELETE FROM codes WHERE expires_at < ?", (now - PURGE_AFTER,))
             c.execute("INSERT INTO codes (code_hash, client_id, user_id, redirect_uri, scope,"
                       " code_challenge, code_challenge_method, expires_at) VALUES (?,?,?,?,?,?,?,?)",
                       (digest(code), client_id, user_id, redirect_uri, scope or "",
