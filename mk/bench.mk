@@ -16,9 +16,10 @@ $(BENCH_PEER_STAMP): $(BENCH_PEER)/package-lock.json $(BENCH_PEER)/package.json
 
 bench-peer: system-packages $(BENCH_PEER_STAMP)
 
-# matplotlib draws reports/bench.png; it is not a runtime dependency, so only bench installs it.
+# The `bench` extra (matplotlib, for reports/bench.png) is not a runtime dependency, so
+# only bench installs it; a second run skips pip.
 bench-deps: install system-packages bench-peer
-	@$(PY) -c 'import matplotlib' 2>/dev/null || $(PY) -m pip install -q matplotlib
+	@$(PY) -c 'import matplotlib' 2>/dev/null || $(PY) -m pip install -q -e '.[bench]'
 
 # About five minutes; writes reports/bench.md, reports/bench.json and reports/bench.png.
 bench: bench-deps

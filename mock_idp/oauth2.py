@@ -98,7 +98,7 @@ class MockAuthorizationServer(AuthorizationServer):
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         if isinstance(request, OAuth2Request):
             return request
-        return PlainHttpRequest(flask_request)
+        return PlainHttpRequest(flask_request._get_current_object())
 
     def handle_error_response(self, request: OAuth2Request, error: Any):
         # RFC 6749 §5.2: 401 + WWW-Authenticate only when the client used the

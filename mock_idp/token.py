@@ -10,7 +10,7 @@ import base64
 import binascii
 from urllib.parse import unquote
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Request, Response, request
 
 from .errors import oauth_error_response
 from .extension import ext
@@ -38,7 +38,7 @@ def _basic_client_id(header: str) -> str:
     return unquote(client_id)
 
 
-def _precheck() -> Response | None:
+def _precheck(request: Request) -> Response | None:
     if request.args:
         return oauth_error_response(400, "invalid_request", "Send the token request parameters "
                                     "in the form body, never in the URL (RFC 6749 §2.3, §3.2).")
@@ -46,8 +46,8 @@ def _precheck() -> Response | None:
         return oauth_error_response(400, "invalid_request",
                                     f"The request body must be {FORM} (RFC 6749 §3.2).")
     form = request.form
-    for name in form:
-        if len(form.getlist(name)) > 1:
+    for name, values in form.lists():
+        if len(values) > 1:
             return oauth_error_response(400, "invalid_request",
                                         f"The parameter '{name}' is repeated (RFC 6749 §3.2).")
     header = request.headers.get("Authorization")
@@ -71,7 +71,8 @@ def _precheck() -> Response | None:
 
 @bp.post("/oauth/token")
 def token() -> Response:
-    return _precheck() or ext().server.create_token_response()
+    # The request object itself, not the context-local proxy: it is read many times.
+    return _precheck(request._get_current_object()) or ext().server.create_token_response()
 
 
 @bp.after_request

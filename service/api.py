@@ -1,25 +1,27 @@
 """HTTP calls to the token endpoint and the Genesys API, with the standard library only.
 
-urllib keeps `gclogin users me get` light (no requests import). Redirects are never
-followed (a token request must reach the issuer it was meant for, R26); bodies and
-credentials are never logged, only method, URL and status.
+urllib keeps `gclogin users me get` light (no requests import); so does importing
+service.oauth and logging only where they are used. Redirects are never followed (a
+token request must reach the issuer it was meant for, R26); bodies and credentials are
+never logged, only method, URL and status.
 """
 from __future__ import annotations
 
 import base64
 import json
-import logging
-import ssl
+import sys
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from .environments import Endpoints
 from .errors import ApiError, AuthenticationError, NetworkError, OAuthError, RedirectError
-from .oauth import TokenResponse, token_response_from_json
 
-log = logging.getLogger("gclogin.api")
+if TYPE_CHECKING:
+    from .oauth import TokenResponse
+
+LOGGER = "gclogin.api"
 DEFAULT_TIMEOUT = 30.0
 USER_AGENT = "gclogin/0.1"
 MAX_BODY = 4 * 1024 * 1024
@@ -99,6 +101,7 @@ def _token_request(endpoints: Endpoints, form: dict[str, str], headers: dict[str
                          _opt(parsed.get("error_uri")))
     if status != 200:
         raise OAuthError("invalid_response", f"the token endpoint answered HTTP {status}")
+    from .oauth import token_response_from_json
     try:
         return token_response_from_json(parsed)
     except RedirectError as exc:
@@ -116,6 +119,7 @@ def _send(method: str, url: str, data: bytes | None, headers: dict[str, str],
                                      headers={"User-Agent": USER_AGENT, **headers})
     handlers: list[Any] = [_NoRedirect()]
     if url.startswith("https:"):
+        import ssl
         handlers.append(urllib.request.HTTPSHandler(context=ssl.create_default_context()))
     opener = urllib.request.build_opener(*handlers)
     try:
@@ -127,8 +131,19 @@ def _send(method: str, url: str, data: bytes | None, headers: dict[str, str],
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise NetworkError(f"cannot reach {_origin(url)}: {reason}") from None
-    log.debug("%s %s -> %s", method, url, status)
+    _debug("%s %s -> %s", method, url, status)
     return status, payload
+
+
+def _debug(message: str, *args: object) -> None:
+    """Log at debug level, without importing logging for it.
+
+    If nothing imported logging (the CLI does with --debug; Flask always does), no
+    handler can be configured, so the record would be dropped anyway.
+    """
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.getLogger(LOGGER).debug(message, *args)
 
 
 def _json_or_none(payload: bytes) -> Any:

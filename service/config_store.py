@@ -13,7 +13,6 @@ import os
 import re
 import stat
 import tempfile
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -67,6 +66,7 @@ def parse_document(text: str, path: Path | str) -> TOMLDocument:
 
 def _locate_error(text: str) -> tuple[int, int, str]:
     """(line, column, reason) of the first TOML error, from the stdlib parser."""
+    import tomllib  # only on this error path
     try:
         tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

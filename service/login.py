@@ -1,7 +1,9 @@
 """The three logins, the token cache, and gc's environment-variable overrides.
 
 Nothing heavy is imported here: a browser login imports the loopback server (Flask,
-werkzeug, authlib, cryptography) only when it actually runs.
+werkzeug, authlib, cryptography) only when it actually runs, and the HTTP client
+(service.api: urllib, http.client, ssl) is imported by the calls that use it, so
+`gclogin profiles list` never loads it.
 """
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import TypeVar
 
-from . import api
 from .config_store import ConfigStore
 from .environments import Endpoints, normalize_environment, resolve
 from .errors import AuthenticationError, InvalidValueError, LoginRequiredError, ProfileNotFoundError
@@ -139,6 +140,7 @@ def login(profile: Profile, options: LoginOptions = LoginOptions(),
         if not profile.client_id or not profile.client_secret:
             raise InvalidValueError("client_secret", "client credentials need a client ID and a secret",
                                     profile=profile.name)
+        from . import api
         token = api.client_credentials_token(endpoints, profile.client_id, profile.client_secret,
                                              scope=options.scope)
         return token.to_token_data(now)
@@ -204,6 +206,7 @@ def logout(store: ConfigStore, resolved: Resolved, options: LoginOptions = Login
     token = profile.access_token or (profile.token_data.access_token if profile.token_data else "")
     if not token:
         return False
+    from . import api
     try:
         api.revoke_token(endpoints_for(profile, options.insecure), token)
     except AuthenticationError:

@@ -5,79 +5,49 @@ It listens on loopback addresses only (R18): 127.0.0.1 and ::1 for ``localhost``
 optionally over HTTPS with a per-login certificate (R29), serves the callback blueprint
 at "/", and is shut down after success, error, timeout or Ctrl-C (R19). Its request log
 is silenced: the callback query carries the code (R25).
+
+This half imports nothing heavy: the sockets are bound and the authorize URL printed
+first, then Flask, werkzeug (service.loopback_app) and, for HTTPS, cryptography load
+while the browser starts. Serving is event-driven: the outcome wakes the waiting thread
+at once and a wake-up socket stops the servers at once (no shutdown polling).
 """
 from __future__ import annotations
 
 import errno
-import hmac
 import ipaddress
 import queue
+import selectors
 import signal
 import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
-
-from flask import Flask, Response
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .browser import open_browser as launch_browser
 from .environments import Endpoints
 from .errors import GcloginError, InvalidValueError, LoginCancelledError, LoginTimeoutError, NetworkError
-from .loopback_relay import callback_blueprint, render_result
 from .oauth import PendingLogin, TokenResponse, start_login
 from .profiles import GrantType
 
+if TYPE_CHECKING:
+    from werkzeug.serving import BaseWSGIServer
+
+    from .loopback_app import QuietRequestHandler, create_loopback_app  # noqa: F401
+
 DEFAULT_TIMEOUT = 300.0
+STOP_TIMEOUT = 5.0
 Outcome = TokenResponse | GcloginError
+_LAZY = ("create_loopback_app", "QuietRequestHandler")
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """No request log at all: the request line of a PKCE callback holds the code."""
-
-    def log(self, type: str, message: str, *args: object) -> None:  # noqa: A002
-        return None
-
-
-def create_loopback_app(pending: PendingLogin, report: Callable[[Outcome], None],
-                        on_refused: Callable[[], None] | None = None) -> Flask:
-    """A Flask app that accepts exactly one response for ``pending`` and reports it.
-
-    Only a response carrying this login's state consumes it (R21). Anything else (no
-    state, a wrong or stale one) gets an error page and the login keeps waiting, so a
-    stray or hostile request from another local program or web page cannot end it
-    (R20); ``on_refused`` is told, e.g. to let the user know.
-    """
-    app = Flask("service.loopback")
-    lock = threading.Lock()
-    taken: list[bool] = []
-
-    def take_pending(received_state: str | None) -> PendingLogin | None:
-        with lock:
-            if taken or not received_state or not hmac.compare_digest(
-                    received_state.encode("utf-8", "surrogatepass"), pending.state.encode("utf-8")):
-                if on_refused is not None and not taken:
-                    on_refused()
-                return None
-            taken.append(True)  # single use (R21)
-            return pending
-
-    def finished(response: Response, outcome: Outcome) -> Response:
-        # Report only once the page has been sent, so shutdown doesn't cut it off.
-        response.call_on_close(lambda: report(outcome))
-        return response
-
-    def on_success(_pending: PendingLogin, token: TokenResponse) -> Response:
-        return finished(render_result(True, "Login complete"), token)
-
-    def on_error(used: PendingLogin | None, error: GcloginError) -> Response:
-        response = render_result(False, "Login failed", str(error), 400)
-        return finished(response, error) if used is not None else response
-
-    app.register_blueprint(callback_blueprint(take_pending=take_pending, on_success=on_success,
-                                              on_error=on_error, path="/"))
-    return app
+def __getattr__(name: str) -> Any:
+    """The app factory and request handler live in service.loopback_app (imports Flask)."""
+    if name in _LAZY:
+        from . import loopback_app
+        return getattr(loopback_app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def bind_hosts(redirect_host: str | None) -> tuple[str, ...]:
@@ -111,14 +81,10 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
     """
     parts = urlsplit(redirect_uri)
     secure = parts.scheme == "https"
-    ssl_context = None
-    if secure:
-        from .certs import server_ssl_context
-        ssl_context, _ = server_ssl_context()
     outcomes: queue.Queue[Outcome] = queue.Queue()
-    servers: list[BaseWSGIServer] = []
-    threads: list[threading.Thread] = []
+    serving: _Serving | None = None
     try:
+        # Bound (so the port is ours on every loopback address) before the URL is shown.
         sockets = listen_loopback(bind_hosts(parts.hostname), parts.port or 0)
         try:
             port = sockets[0].getsockname()[1]
@@ -134,27 +100,20 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
                     echo("Refused a response without this login's state (stale tab or possible CSRF); "
                          "still waiting.")
 
-            app = create_loopback_app(pending, outcomes.put, refused)
-            for sock in sockets:
-                server = make_server(sock.getsockname()[0], port, app, threaded=True,
-                                     request_handler=QuietRequestHandler, ssl_context=ssl_context,
-                                     fd=sock.fileno())
-                server.handle_error = _ignore_error  # type: ignore[method-assign]
-                servers.append(server)
+            url = pending.authorize_url()
+            echo(f"Waiting for the login at {actual_uri} (timeout {timeout:g} s).")
+            opened = launch_browser(url, env) if open_browser else False
+            echo(("Opened the login page in your browser: " if opened
+                  else "Open this URL in your browser to log in: ") + url)
+            if secure:
+                echo("Your browser will warn about the self-signed certificate of this one-time local server.")
+            # The heavy part runs while the browser starts and the user signs in at the IdP;
+            # a redirect arriving meanwhile waits in the listening socket's queue.
+            serving = _Serving()
+            _start_serving(serving, sockets, pending, outcomes.put, refused, secure)
         finally:
             for sock in sockets:
                 sock.close()  # werkzeug holds its own duplicate of each descriptor
-        for server in servers:
-            thread = threading.Thread(target=_serve, args=(server,), name="gclogin-loopback", daemon=True)
-            thread.start()
-            threads.append(thread)
-        url = pending.authorize_url()
-        echo(f"Waiting for the login at {actual_uri} (timeout {timeout:g} s).")
-        opened = launch_browser(url, env) if open_browser else False
-        echo(("Opened the login page in your browser: " if opened
-              else "Open this URL in your browser to log in: ") + url)
-        if secure:
-            echo("Your browser will warn about the self-signed certificate of this one-time local server.")
         outcome = _wait(outcomes, timeout)
         if isinstance(outcome, GcloginError):
             raise outcome
@@ -162,23 +121,70 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
     except KeyboardInterrupt:
         raise LoginCancelledError("login cancelled (Ctrl-C); nothing was saved") from None
     finally:
-        for server, thread in zip(servers, threads):
-            server.shutdown()
-        for server in servers:
-            server.server_close()
-        for thread in threads:
-            thread.join(timeout=5)
+        if serving is not None:
+            serving.stop()
 
 
-def _serve(server: BaseWSGIServer) -> None:
-    """serve_forever with Ctrl-C blocked, so the kernel delivers SIGINT to the main thread.
+def _start_serving(serving: _Serving, sockets: list[socket.socket], pending: PendingLogin,
+                   report: Callable[[Outcome], None], refused: Callable[[], None], secure: bool) -> None:
+    """Build the app (warmed up) and a server per socket, and start serving them."""
+    from .loopback_app import create_loopback_app, make_servers, warm_up  # heavy: Flask, werkzeug
+    ssl_context = None
+    if secure:
+        from .certs import server_ssl_context  # heavy: cryptography
+        ssl_context, _ = server_ssl_context()
+    app = create_loopback_app(pending, report, refused)
+    warm_up(app)
+    make_servers(sockets, app, ssl_context, into=serving.servers)
+    serving.start()
 
-    A signal taken by another thread would not wake the main thread's wait (R19).
-    Request threads inherit this mask.
+
+class _Serving:
+    """One thread per server, each waiting on its listening socket and a shared wake-up socket.
+
+    stop() makes the wake-up socket readable, so every thread returns at once, then closes
+    the servers: no poll interval between the outcome and the listening sockets closing.
     """
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    server.serve_forever(poll_interval=0.2)
+
+    def __init__(self) -> None:
+        self.servers: list[BaseWSGIServer] = []
+        self._threads: list[threading.Thread] = []
+        self._wake_r, self._wake_w = socket.socketpair()
+
+    def start(self) -> None:
+        for server in self.servers:
+            thread = threading.Thread(target=self._serve, args=(server,), name="gclogin-loopback", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _serve(self, server: BaseWSGIServer) -> None:
+        """Ctrl-C is blocked here, so the kernel delivers SIGINT to the main thread.
+
+        A signal taken by another thread would not wake the main thread's wait (R19).
+        Request threads inherit this mask.
+        """
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        with selectors.DefaultSelector() as selector:
+            selector.register(server.socket, selectors.EVENT_READ, server)
+            selector.register(self._wake_r, selectors.EVENT_READ, None)
+            while True:
+                for key, _ in selector.select():
+                    if key.data is None:
+                        return
+                    server.handle_request()  # accept one connection (timeout 0), handled in a thread
+
+    def stop(self) -> None:
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass
+        for thread in self._threads:
+            thread.join(timeout=STOP_TIMEOUT)
+        for server in self.servers:
+            server.server_close()
+        self._wake_r.close()
+        self._wake_w.close()
 
 
 def _wait(outcomes: queue.Queue[Outcome], timeout: float) -> Outcome:
@@ -259,8 +265,3 @@ def _listen(host: str, port: int, optional: bool = False) -> socket.socket:
             raise _PortTaken(host) from None
         raise NetworkError(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
     return sock
-
-
-def _ignore_error(_request: object, _client_address: object) -> None:
-    """A broken connection to the one-login server is not worth a traceback on stderr."""
-    return None
