@@ -108,8 +108,9 @@ def render_markdown(results: dict) -> str:
                    f"{'1.00 (floor)' if key == 'floor' else f'{ratio:.2f}x' if ratio else '-'} |")
     out += ["", "## Logins (headless chromium)", "",
             "Medians in ms. Stages: (a) command start to authorize URL printed (cold only), "
-            "(b) browser launch (cold only), (c) login page loaded, (d) both fields filled by "
-            "Playwright (harness cost, counted against the target), (e) submit to profile saved "
+            "(b) browser launch (cold only), (c) login page loaded (new tab, navigation to "
+            "DOMContentLoaded), (d) credentials typed through the keyboard (focus, username, Tab, "
+            "password; counted against the target), (e) Enter to profile saved "
             "(mock login, redirect, loopback server, code exchange for PKCE, config write).", "",
             "| flow | mode | runs | to profile saved | to exit | (a) | (b) | (c) | (d) | (e) |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]

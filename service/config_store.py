@@ -141,9 +141,10 @@ class ConfigStore:
             doc = self.load()
             before = doc.as_string()
             yield doc
-            if doc.as_string() != before or not self.path.exists():
+            after = doc.as_string()
+            if after != before or not self.path.exists():
                 with self._os_errors("cannot write"):
-                    self._write(doc.as_string())
+                    self._write(after)
         finally:
             os.close(fd)  # closing releases the lock
 

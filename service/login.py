@@ -162,7 +162,7 @@ def login_and_save(store: ConfigStore, resolved: Resolved, options: LoginOptions
     """Log in and cache the token in the profile (unless overrides are in effect)."""
     token = login(resolved.profile, options, echo, env)
     if resolved.persist:
-        _store_token(store, resolved.profile.name, token)
+        store_token(store, resolved.profile.name, token)
     return token
 
 
@@ -184,7 +184,7 @@ def call_with_token(store: ConfigStore, resolved: Resolved, call: Callable[[Endp
             return call(endpoints, cached.access_token)
         except AuthenticationError:
             if resolved.persist:
-                _store_token(store, profile.name, None)
+                store_token(store, profile.name, None)
             if profile.grant_type is not GrantType.CLIENT_CREDENTIALS:
                 raise LoginRequiredError(profile.name) from None
     if profile.grant_type is GrantType.CLIENT_CREDENTIALS:
@@ -212,15 +212,22 @@ def logout(store: ConfigStore, resolved: Resolved, options: LoginOptions = Login
     except AuthenticationError:
         pass
     if resolved.persist and profile.token_data is not None:
-        _store_token(store, profile.name, None)
+        store_token(store, profile.name, None)
     return True
 
 
-def _store_token(store: ConfigStore, name: str, token: TokenData | None) -> None:
-    """Update only oauth_token_data, re-reading the profile under the lock."""
+def store_token(store: ConfigStore, name: str, token: TokenData | None) -> None:
+    """Cache (or, with None, drop) a profile's token: only oauth_token_data changes.
+
+    The profile is re-read under the store's lock, so a concurrent edit of this or any
+    other profile is kept. ProfileNotFoundError if the profile is gone.
+    """
     from .profiles import profile_from_table, set_profile
     with store.transaction() as doc:
         item = doc.get(name)
         if not isinstance(item, dict):
             raise ProfileNotFoundError(name, store.path)
         set_profile(doc, profile_from_table(name, item).with_token(token))
+
+
+_store_token = store_token  # the earlier private name

@@ -24,9 +24,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    from . import account, healthz, login, profiles
+    from . import account, favicon, healthz, login, profiles
 
-    for module in (healthz, profiles, login, account):
+    for module in (healthz, favicon, profiles, login, account):
         app.register_blueprint(module.bp)
     login.register_callback(app)
     return app

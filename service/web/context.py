@@ -17,9 +17,9 @@ from flask import Flask, current_app, session
 
 from service.config_store import ConfigStore
 from service.environments import DEFAULT_ENVIRONMENT, REGIONS, Endpoints, resolve
-from service.errors import InvalidValueError, ProfileNotFoundError
-from service.login import ENV_CLIENT_ID, ENV_CLIENT_SECRET, Resolved, resolve_profile
-from service.profiles import GrantType, Profile, TokenData, profile_from_table, set_profile
+from service.errors import InvalidValueError
+from service.login import ENV_CLIENT_ID, ENV_CLIENT_SECRET, Resolved, resolve_profile, store_token
+from service.profiles import GrantType, Profile, TokenData, set_profile
 
 from .pending import PendingLogins
 
@@ -112,10 +112,7 @@ class WebContext:
     def save_token(self, name: str, token: TokenData | None) -> None:
         """Cache (or drop) a profile's token: in the file, or this session's store."""
         if self.resolve(name).persist:
-            with self.store.transaction() as doc:
-                if not isinstance(doc.get(name), dict):
-                    raise ProfileNotFoundError(name, self.store.path)
-                set_profile(doc, profile_from_table(name, doc[name]).with_token(token))
+            store_token(self.store, name, token)
         else:
             if SESSION_ID not in session:
                 session[SESSION_ID] = secrets.token_urlsafe(32)

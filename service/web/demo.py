@@ -1,8 +1,12 @@
 """`make demo`: the mock IdP and the web service under gunicorn on 127.0.0.1.
 
-Starts both, waits (bounded) for their /healthz, prints the URL, the demo user and the
-client IDs from the IdP's seed file, and stops both on Ctrl-C or SIGTERM. State (the
-demo config.toml, the IdP's SQLite file, the session key) lives in a private directory.
+Binds both ports itself first (a port in use fails at once, with the make variable to
+change) and hands the bound sockets to gunicorn (``--bind fd://N``), so the /healthz that
+answers can only be ours. Waits (bounded) for it, prints the URL, the demo user and the
+client IDs from the IdP's seed file, and stops both on Ctrl-C, SIGTERM or SIGHUP (a closed
+terminal). On Linux the servers also get SIGTERM if the launcher itself dies (SIGKILL):
+``PR_SET_PDEATHSIG``. State (the demo config.toml, the IdP's SQLite file, the session key)
+lives in a private directory.
 
     python -m service.web.demo --idp-port 8081 --web-port 8080 --state-dir .demo
 """
@@ -10,15 +14,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import tomllib
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,19 +74,79 @@ def environments(state_dir: Path, idp_port: int, web_port: int, seed: Path,
     return idp, web
 
 
-def gunicorn_command(app_spec: str, port: int, workers: int) -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", str(workers),
+def reserve_ports(ports: Mapping[str, int]) -> dict[str, socket.socket]:
+    """Bind each port on 127.0.0.1 now (make variable → port), or DemoError in one line.
+
+    The sockets are handed to gunicorn, so nothing else can take a port between this
+    check and the server start, and whatever answers on it later is our server.
+    """
+    names = {}
+    for variable, port in ports.items():
+        if port in names:
+            raise DemoError(f"{names[port]} and {variable} are both {port}; choose different ports")
+        names[port] = variable
+    bound: dict[str, socket.socket] = {}
+    try:
+        for variable, port in ports.items():
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            bound[variable] = sock
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+            try:
+                sock.bind((HOST, port))
+            except OSError as exc:
+                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                    why = "in use" if exc.errno == errno.EADDRINUSE else "not allowed"
+                    raise DemoError(f"port {port} is {why}; choose another with "
+                                    f"`make demo {variable}=…`") from None
+                raise DemoError(f"cannot bind {HOST}:{port} ({variable}): {exc.strerror}") from None
+            sock.set_inheritable(True)
+    except BaseException:
+        for sock in bound.values():
+            sock.close()
+        raise
+    return bound
+
+
+def gunicorn_command(app_spec: str, bind: str, workers: int) -> list[str]:
+    """bind: ``fd://N`` (a socket the launcher bound) or ``host:port``."""
+    return [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
             "--graceful-timeout", "5", "--timeout", "60", "--no-control-socket", app_spec]
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn that makes the child get SIGTERM when the launcher dies (Linux).
+
+    Ctrl-C, SIGTERM and SIGHUP are handled by the launcher, which stops the servers; this
+    covers the launcher being killed outright. libc is loaded before the fork.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:  # the launcher died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    """Poll url until it answers 200 while proc, the server that owns the port, still runs."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise DemoError(f"the server for {url} exited with status {proc.returncode}")
         with contextlib.suppress(urllib.error.URLError, OSError):
             with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
+                if resp.status == 200 and proc.poll() is None:
                     return
         time.sleep(0.2)
     raise DemoError(f"{url} did not answer within {timeout:.0f}s")
@@ -123,6 +190,16 @@ def _raise_stop(signum: int, frame: object) -> None:
     raise _Stop
 
 
+#: handled alike: Ctrl-C, kill, and the terminal closing (SIGHUP to make's process group)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _say(text: str, err: bool = False) -> None:
+    """Print, but never fail the shutdown: after SIGHUP the terminal may be gone."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=sys.stderr if err else sys.stdout, flush=True)
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m service.web.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--idp-port", type=int, default=8081)
@@ -145,30 +222,38 @@ def run(argv: Sequence[str] | None = None) -> int:
     idp_env, web_env = environments(state_dir, args.idp_port, args.web_port, seed, os.environ)
     idp_url, web_url = f"http://{HOST}:{args.idp_port}", f"http://{HOST}:{args.web_port}"
 
-    signal.signal(signal.SIGTERM, _raise_stop)
-    signal.signal(signal.SIGINT, _raise_stop)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _raise_stop)
     procs: list[subprocess.Popen] = []
+    sockets: dict[str, socket.socket] = {}
     try:
-        for spec, port, env in (("mock_idp:create_app()", args.idp_port, idp_env),
-                                ("service:create_app()", args.web_port, web_env)):
-            procs.append(subprocess.Popen(gunicorn_command(spec, port, args.workers), env=env,
-                                          start_new_session=True))
+        sockets = reserve_ports({"IDP_PORT": args.idp_port, "WEB_PORT": args.web_port})
+        preexec = die_with_parent()
+        for spec, variable, env in (("mock_idp:create_app()", "IDP_PORT", idp_env),
+                                    ("service:create_app()", "WEB_PORT", web_env)):
+            fd = sockets[variable].fileno()
+            procs.append(subprocess.Popen(gunicorn_command(spec, f"fd://{fd}", args.workers), env=env,
+                                          pass_fds=(fd,), start_new_session=True,
+                                          preexec_fn=preexec))
+            sockets.pop(variable).close()  # gunicorn holds it now: the port closes with it
         wait_healthy(idp_url + "/healthz", procs[0], args.timeout)
         wait_healthy(web_url + "/healthz", procs[1], args.timeout)
-        print(banner(web_url, idp_url, facts, state_dir, seed), flush=True)
+        _say(banner(web_url, idp_url, facts, state_dir, seed))
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
-        print("demo: a server exited unexpectedly; stopping", file=sys.stderr)
+        _say("demo: a server exited unexpectedly; stopping", err=True)
         return 1
     except _Stop:
-        print("demo: stopping", flush=True)
+        _say("demo: stopping")
         return 0
     except DemoError as exc:
-        print(f"demo: {exc}", file=sys.stderr)
+        _say(f"demo: {exc}", err=True)
         return 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+        for sock in sockets.values():
+            sock.close()
         for proc in reversed(procs):
             stop(proc)
 

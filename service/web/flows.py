@@ -19,10 +19,11 @@ from flask import session
 from service import api, oauth
 from service import login as library
 from service.environments import Endpoints
-from service.errors import NetworkError
+from service.errors import NetworkError, OAuthError
 from service.profiles import GrantType, Profile, TokenData
 
 from .context import WebContext
+from .errors import CredentialsRejected
 
 T = TypeVar("T")
 SESSION_KEY = "login"
@@ -43,11 +44,20 @@ def with_retries(ctx: WebContext, call: Callable[[], T]) -> T:
 
 
 def client_credentials(ctx: WebContext, profile: Profile) -> TokenData:
-    """Log in server-side with the library (R8-R10); the token to cache."""
+    """Log in server-side with the library (R8-R10); the token to cache.
+
+    A refusal by the token endpoint becomes CredentialsRejected (its code, not the
+    server's description); "invalid_response" is our own account of a broken answer.
+    """
     if profile.grant_type is not GrantType.CLIENT_CREDENTIALS:
         raise ValueError("only client credentials log in server-side")
     server_profile = ctx.server_profile(profile)
-    return with_retries(ctx, lambda: library.login(server_profile))
+    try:
+        return with_retries(ctx, lambda: library.login(server_profile))
+    except OAuthError as exc:
+        if exc.error == "invalid_response":
+            raise
+        raise CredentialsRejected(exc.error) from None
 
 
 def begin_browser_login(ctx: WebContext, profile: Profile, *, save_profile: dict[str, Any] | None,

@@ -54,9 +54,9 @@ def profile_from_fields(fields: Mapping[str, str]) -> Profile:
     if grant is GrantType.NONE and not access_token:
         errors["grant_type"] = "None is only possible with an access token"
     if grant is not None and grant is not GrantType.NONE and not client_id:
-        errors["client_id"] = f"a client ID is required for the {grant.label}"
+        errors["client_id"] = f"Client ID is required for {grant.label}."
     if grant is GrantType.CLIENT_CREDENTIALS and not secret:
-        errors["client_secret"] = "a client secret is required for Client Credentials"
+        errors["client_secret"] = "Client secret is required for Client Credentials."
     redirect_uri = ""
     if grant is not None and grant.is_browser:
         raw_port = fields.get("redirect_port") or "0"

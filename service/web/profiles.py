@@ -1,13 +1,17 @@
 """The profile list, the new-profile form and one profile's page."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from service.errors import GcloginError
-from service.profiles import MASK, GrantType, Profile, format_rfc3339
+from service.profiles import MASK, GrantType, Profile
 
+from . import display
 from .context import web
+from .errors import form_message
 from .profile_form import GRANT_CHOICES, SECRET_FIELDS, FormErrors, form_values, profile_from_fields
 from .security import allow_form_action
 
@@ -37,7 +41,7 @@ def index() -> ResponseReturnValue:
 @bp.route("/profiles/new", methods=["GET", "POST"])
 def new() -> ResponseReturnValue:
     ctx = web()
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD alike
         values = {"name": "DEFAULT", "environment": ctx.default_environment(),
                   "grant_type": GrantType.PKCE.value, "redirect_port": "0"}
         return _form(values, {})
@@ -57,7 +61,8 @@ def new() -> ResponseReturnValue:
                      form_origins=_form_origins())
     except GcloginError as exc:
         # gc: "The credentials provided are not valid." and nothing is saved.
-        return _form(fields, {"form": f"The credentials provided are not valid: {exc}"}), 400
+        status, message = form_message(exc)
+        return _form(fields, {"form": message}), status
 
 
 def _form(values: dict[str, str], errors: dict[str, str]) -> str:
@@ -98,15 +103,20 @@ def show(name: str) -> ResponseReturnValue:
                            and profile.grant_type is not GrantType.NONE)
 
 
-def token_status(profile: Profile) -> str:
+def token_status(profile: Profile, now: datetime | None = None) -> str:
     if profile.access_token:
         return "fixed access token"
     token = profile.token_data
     if token is None or not token.access_token:
         return "not logged in"
-    if not token.is_valid():
-        return "expired"
-    return f"valid until {format_rfc3339(token.expiry)}" if token.expiry else "valid"
+    now = now or datetime.now(timezone.utc)
+    if not token.is_valid(now):
+        if token.expiry is None:
+            return "expired"
+        if token.expiry > now:  # within the library's safety margin: not used any more
+            return f"expires {display.when(token.expiry, now)}: log in again"
+        return f"expired {display.when(token.expiry, now)}"
+    return f"valid until {display.when(token.expiry, now)}" if token.expiry else "valid"
 
 
 def shown_fields(profile: Profile) -> list[tuple[str, str]]:
@@ -117,6 +127,6 @@ def shown_fields(profile: Profile) -> list[tuple[str, str]]:
         ("Client ID", profile.client_id),
         ("Client secret", MASK if profile.client_secret else ""),
         ("Access token", MASK if profile.access_token else ""),
-        ("Redirect URI (CLI logins)", profile.redirect_uri),
+        ("Redirect URI (CLI logins)", display.redirect_uri(profile.redirect_uri)),
         ("Token", token_status(profile)),
     ]

@@ -19,6 +19,8 @@ from flask import Flask, Response, abort, g, request, session
 F = TypeVar("F", bound=Callable[..., object])
 
 CSRF_FIELD = "csrf_token"
+#: endpoints that show no token, secret or session-bound form: browsers may cache them
+_CACHEABLE = frozenset({"static", "favicon.icon"})
 _CSRF_KEY = "csrf"
 
 
@@ -84,7 +86,7 @@ def _headers(response: Response) -> Response:
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if request.endpoint != "static":
+    if request.endpoint not in _CACHEABLE:
         # Pages may show tokens, secrets or session-bound forms: never cache them.
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"

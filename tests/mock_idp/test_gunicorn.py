@@ -89,6 +89,49 @@ def test_admin_changes_reach_every_worker(served):
     assert len(seen) == 2 and all(s == {404} for s in seen.values()), seen
 
 
+def token_answers_by_worker(base: str, client: tuple[str, str],
+                            batches: int = 20) -> dict[str, set[tuple[int, int | None]]]:
+    """(status, expires_in) per worker pid for client-credentials requests, as above."""
+    def post(_: int) -> requests.Response:
+        return requests.post(base + "/oauth/token", data={"grant_type": "client_credentials"},
+                             auth=client, timeout=TIMEOUT)
+
+    seen: dict[str, set[tuple[int, int | None]]] = {}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(batches):
+            for response in pool.map(post, range(16)):
+                expires = response.json().get("expires_in") if response.ok else None
+                seen.setdefault(response.headers["X-Mock-Idp-Worker"], set()).add(
+                    (response.status_code, expires))
+            if len(seen) >= 2:
+                break
+    return seen
+
+
+def test_token_endpoint_sees_admin_changes_on_every_worker(served):
+    """Each worker caches clients; an admin change on one worker reaches all at once."""
+    base, _log = served
+    admin = {"Authorization": f"Bearer {cc_token(base)}"}
+    body = {"name": "cached client", "authorizedGrantType": "CLIENT-CREDENTIALS",
+            "accessTokenValiditySeconds": 600}
+    made = requests.post(base + "/api/v2/oauth/clients", headers=admin, json=body,
+                         timeout=TIMEOUT).json()
+    client = (made["id"], made["secret"])
+    seen = token_answers_by_worker(base, client)  # every worker now has it cached
+    assert len(seen) == 2 and all(s == {(200, 600)} for s in seen.values()), seen
+
+    changed = requests.put(base + f"/api/v2/oauth/clients/{made['id']}", headers=admin,
+                           json={**body, "accessTokenValiditySeconds": 900}, timeout=TIMEOUT)
+    assert changed.status_code == 200
+    seen = token_answers_by_worker(base, client)
+    assert len(seen) == 2 and all(s == {(200, 900)} for s in seen.values()), seen
+
+    assert requests.delete(base + f"/api/v2/oauth/clients/{made['id']}", headers=admin,
+                           timeout=TIMEOUT).status_code == 204
+    seen = token_answers_by_worker(base, client)
+    assert len(seen) == 2 and all(s == {(401, None)} for s in seen.values()), seen
+
+
 def test_logins_work_whichever_worker_serves_each_step(served):
     """Form shown by one worker, posted to another, code redeemed by a third request."""
     base, log = served

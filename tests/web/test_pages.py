@@ -70,10 +70,11 @@ def test_new_form_defaults_to_gc_environment_without_an_idp(tmp_path):
     ({"environment": "http://idp.example:8081/path"}, "environment", "no path"),
     ({"grant_type": "7"}, "grant_type", "unknown grant type"),
     ({"grant_type": "0"}, "grant_type", "only possible with an access token"),
-    ({"grant_type": "1", "client_id": ""}, "client_id", "client ID is required"),
-    ({"grant_type": "1", "client_secret": ""}, "client_secret", "client secret is required"),
-    ({"grant_type": "2", "client_id": ""}, "client_id", "client ID is required"),
-    ({"grant_type": "3", "client_id": ""}, "client_id", "client ID is required"),
+    ({"grant_type": "1", "client_id": ""}, "client_id", "Client ID is required for Client Credentials."),
+    ({"grant_type": "1", "client_secret": ""}, "client_secret",
+     "Client secret is required for Client Credentials."),
+    ({"grant_type": "2", "client_id": ""}, "client_id", "Client ID is required for Implicit Grant."),
+    ({"grant_type": "3", "client_id": ""}, "client_id", "Client ID is required for PKCE Grant."),
     ({"grant_type": "3", "redirect_port": "70000"}, "redirect_port", "0-65535"),
     ({"grant_type": "2", "redirect_port": "-1"}, "redirect_port", "0-65535"),
 ])
@@ -116,11 +117,12 @@ def test_existing_profile_needs_overwrite(app, forms):
     assert ConfigStore(app.config["CONFIG_PATH"]).get("taken").access_token == "new"
 
 
-def test_client_credentials_with_idp_down_saves_nothing(app, forms):
+def test_client_credentials_with_idp_down_says_so_and_saves_nothing(app, forms):
     resp = forms.new_profile()  # the test app's IdP URL is dead
     page = resp.get_data(as_text=True)
-    assert resp.status_code == 400
-    assert "The credentials provided are not valid" in page and "cannot reach" in page
+    assert resp.status_code == 502
+    assert "The authorization server cannot be reached" in page and "127.0.0.1:9" in page
+    assert "credentials provided are not valid" not in page  # not the user's fault
     assert "s3cret-value" not in page
     assert not Path(app.config["CONFIG_PATH"]).exists()
 
@@ -166,3 +168,51 @@ def test_idp_down_gives_a_clear_error_page(app, forms):
 def test_config_file_is_not_created_by_reading(app, client):
     client.get("/")
     assert not os.path.exists(app.config["CONFIG_PATH"])
+
+
+def test_head_behaves_like_get(client):
+    for path in ("/profiles/new", "/", "/healthz", "/favicon.ico"):
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == get.status_code == 200, path
+        assert head.headers["Content-Type"] == get.headers["Content-Type"]
+        assert head.get_data() == b""
+
+
+def test_favicon_is_a_small_cacheable_svg_linked_from_every_page(client):
+    resp = client.get("/favicon.ico")
+    assert resp.status_code == 200 and resp.mimetype == "image/svg+xml"
+    assert resp.get_data(as_text=True).startswith("<svg") and len(resp.get_data()) < 1024
+    assert "max-age" in resp.headers["Cache-Control"] and "no-store" not in resp.headers["Cache-Control"]
+    assert "default-src 'none'" in resp.headers["Content-Security-Policy"]  # no scripts in it
+    assert '<link rel="icon" href="/favicon.ico"' in client.get("/").get_data(as_text=True)
+
+
+def test_redirect_fieldset_says_it_is_only_for_browser_grants(client):
+    page = client.get("/profiles/new").get_data(as_text=True)
+    assert "<legend>Only for Implicit and PKCE" in page
+    assert "<script" not in page  # the form stays JS-free
+
+
+def test_port_zero_redirect_uri_reads_as_chosen_at_login_time(app, client):
+    write_config(app, '[pk]\ngrant_type = "3"\nclient_credentials = "c"\n'
+                      f'redirect_uri = "http://localhost:0"\nenvironment = "{IDP}"\n'
+                      '[fixed]\ngrant_type = "3"\nclient_credentials = "c"\n'
+                      f'redirect_uri = "http://localhost:8085"\nenvironment = "{IDP}"\n')
+    page = client.get("/profiles/pk").get_data(as_text=True)
+    assert "chosen at login time" in page and "localhost:0" not in page
+    assert "http://localhost:8085" in client.get("/profiles/fixed").get_data(as_text=True)
+
+
+def test_token_expiry_is_shown_in_utc_with_relative_time(app, client):
+    from datetime import datetime, timezone
+
+    from service.profiles import GrantType, Profile, TokenData
+
+    expiry = datetime(2999, 11, 24, 14, 56, 55, 17463, tzinfo=timezone.utc)
+    ConfigStore(app.config["CONFIG_PATH"]).save(Profile(
+        name="imp", grant_type=GrantType.IMPLICIT, client_id="c", environment=IDP,
+        token_data=TokenData(access_token="tok-value", token_type="bearer", expiry=expiry)))
+    for path in ("/", "/profiles/imp"):
+        page = client.get(path).get_data(as_text=True)
+        assert "valid until 2999-11-24 14:56:55 UTC (in " in page, path
+        assert "2999-11-24T14:56:55" not in page and "tok-value" not in page
