@@ -202,3 +202,59 @@ def test_interrupt_while_waiting_closes_the_port(monkeypatch):
         browser_login(grant=GrantType.PKCE, client_id="c", redirect_uri="http://localhost:0",
                       endpoints=ENDPOINTS, timeout=30, open_browser=False, echo=echo)
     assert ports and listeners(ports[0]) == set()
+
+
+def test_the_url_is_printed_before_flask_is_imported():
+    """The light half of the loopback module: binding and printing the URL need no Flask."""
+    import subprocess
+    import sys
+
+    code = ("import sys, service.loopback as lb\n"
+            "print(sorted(m for m in ('flask', 'werkzeug', 'cryptography') if m in sys.modules))\n"
+            "print(lb.create_loopback_app.__module__)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["[]", "service.loopback_app"]
+
+
+def test_a_redirect_arriving_before_the_server_is_ready_is_served():
+    """The URL is shown (and the browser started) before Flask loads: a connection made right
+    then waits in the listening socket's queue and is answered once serving starts; the login
+    then completes and the port closes (R19)."""
+    early: list[socket.socket] = []
+    urls: queue.Queue[str] = queue.Queue()
+    done: queue.Queue[object] = queue.Queue()
+
+    def echo(line: str) -> None:
+        if "/oauth/authorize?" in line:
+            url = line[line.index("http", line.index(": ")):]
+            port = int(urlsplit(parse_qs(urlsplit(url).query)["redirect_uri"][0]).port)
+            sock = socket.create_connection(("127.0.0.1", port), timeout=15)  # server not built yet
+            sock.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            early.append(sock)
+            urls.put(url)
+
+    def run() -> None:
+        try:
+            done.put(browser_login(grant=GrantType.IMPLICIT, client_id="c", redirect_uri="http://localhost:0",
+                                   endpoints=ENDPOINTS, timeout=20, open_browser=False, echo=echo))
+        except BaseException as exc:  # handed to the test thread
+            done.put(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    url = urls.get(timeout=15)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    with early[0] as sock:
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200") and b"history.replaceState" in answer
+    fragment = urlencode({"access_token": "early-token", "token_type": "bearer", "state": query["state"]})
+    page = requests.post(query["redirect_uri"] + "/", data={"fragment": fragment}, timeout=15)
+    assert page.status_code == 200 and "Login complete" in page.text
+    token = done.get(timeout=15)
+    thread.join(timeout=15)
+    assert getattr(token, "access_token", token) == "early-token"
+    assert listeners(urlsplit(query["redirect_uri"]).port) == set()
