@@ -15,6 +15,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
@@ -92,6 +93,20 @@ def rfc3339(timestamp: float) -> str:
         "+00:00", "Z")
 
 
+def _enable_wal(conn: sqlite3.Connection, attempts: int = 40) -> None:
+    """Switch the file to WAL once. Workers starting together may find it locked, and
+    SQLite does not wait on its busy timeout for a journal-mode change: retry, bounded."""
+    for attempt in range(1, attempts + 1):
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts:
+                raise
+            time.sleep(0.005 * attempt)  # at most about 4 s in all
+
+
 class _Checkpointer:
     """Runs WAL checkpoints on a daemon thread, so no request waits on their fsyncs.
 
@@ -129,13 +144,12 @@ class Store:
         self._local = threading.local()
         self._checkpointer: _Checkpointer | None = None
         self._checkpointer_lock = threading.Lock()
-        # Clients and users by id, valid for one directory generation (see _generation).
+        # Clients and users by id, valid for one directory generation (see _cached).
         self._cache: dict[tuple[str, str], Client | User | None] = {}
         self._cache_generation: str | None = None
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-        conn = self._conn()
-        conn.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(self._conn())
         with self._write() as c:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():

@@ -18,7 +18,7 @@ import click
 
 from .config_store import ConfigStore
 from .environments import DEFAULT_ENVIRONMENT, normalize_environment
-from .errors import GcloginError, InvalidValueError, NetworkError, OAuthError
+from .errors import GcloginError, InvalidValueError, NetworkError, OAuthError, PortInUseError
 from .login import (ENV_ACCESS_TOKEN, ENV_CLIENT_SECRET, LoginOptions, Overrides, Resolved, call_with_token,
                     login, login_and_save, logout, resolve_profile)
 from .profiles import (DEFAULT_PROFILE, GrantType, Profile, build_redirect_uri, check_name, check_port,
@@ -27,6 +27,7 @@ from .profiles import (DEFAULT_PROFILE, GrantType, Profile, build_redirect_uri, 
 IMPLICIT_WARNING = ("Warning: the implicit grant is deprecated (RFC 9700 §2.1.2); "
                     "prefer the PKCE grant (3).")
 INVALID_CREDENTIALS = "The credentials provided are not valid."
+NOT_SAVED = "Nothing was saved."
 
 
 class CliError(click.ClickException):
@@ -159,6 +160,19 @@ def _echo_err(line: str) -> None:
     click.echo(line, err=True)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """--version, from the installed distribution's metadata (read only when asked)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        number = version("gclogin")
+    except PackageNotFoundError:
+        number = "unknown (the gclogin distribution is not installed)"
+    click.echo(f"gclogin {number}")
+    ctx.exit()
+
+
 @click.group(cls=App, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config", metavar="PATH", envvar="GCLOGIN_CONFIG",
               help="config.toml to use (default ~/.gc/config.toml; env GCLOGIN_CONFIG).")
@@ -166,6 +180,8 @@ def _echo_err(line: str) -> None:
 @override_options
 @click.option("--insecure", is_flag=True, help="Allow plain http to a non-loopback environment.")
 @click.option("--debug", is_flag=True, help="Log requests (method, URL, status) to stderr; never secrets.")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, insecure: bool, debug: bool) -> None:
     """Log in to Genesys Cloud the way `gc` does, safely.
@@ -208,11 +224,26 @@ def profiles() -> None:
 def profiles_list(state: State) -> None:
     """List every profile as JSON (secrets masked).
 
+    A profile that cannot be read is listed with its error (and the exit code is 1);
+    the others are listed as usual.
+
     \b
     Example:
       gclogin profiles list
     """
-    click.echo(json.dumps([masked(p) for p in state.store().profiles().values()], indent=2))
+    shown: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for name, result in state.store().profile_results().items():
+        if isinstance(result, InvalidValueError):
+            shown.append({"name": name, "error": str(result)})
+            errors.append(str(result))
+        else:
+            shown.append(masked(result))
+    click.echo(json.dumps(shown, indent=2))
+    if errors:
+        count = "1 profile" if len(errors) == 1 else f"{len(errors)} profiles"
+        raise CliError(f"{count} could not be read: {errors[0]}"
+                       + (f" (and {len(errors) - 1} more, marked above)" if len(errors) > 1 else ""))
 
 
 @profiles.command("get", short_help="Show one profile as JSON (secrets masked).")
@@ -256,14 +287,14 @@ def _grant_choice(value: str) -> GrantType:
     try:
         return parse_grant_type(value, key="--grant-type")
     except InvalidValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise click.BadParameter(exc.message) from None  # click names the option: say it once
 
 
 def _environment_choice(value: str) -> str:
     try:
         return normalize_environment(value)
     except InvalidValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise click.BadParameter(exc.message) from None
 
 
 def _ask(given: Any, text: str, *, quiet: bool, default: Any = None, flag: str = "",
@@ -271,7 +302,14 @@ def _ask(given: Any, text: str, *, quiet: bool, default: Any = None, flag: str =
          type: Any = None, required: bool = True) -> Any:  # noqa: A002
     """Use the flag's value, else prompt (or, with --yes, take the default / fail naming the flag)."""
     if given is not None:
-        return value_proc(given) if value_proc and isinstance(given, str) else given
+        if not (value_proc and isinstance(given, str)):
+            return given
+        try:
+            return value_proc(given)
+        except click.BadParameter as exc:
+            if exc.param is None and exc.param_hint is None:
+                exc.param_hint = flag  # "Invalid value for --environment: ..."
+            raise
     if quiet:
         if default is not None or not required:
             return default if default is not None else ""
@@ -314,8 +352,10 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
     \b
     Examples:
       gclogin profiles new
-      gclogin profiles new --name ci --environment eu-west-1 --grant-type client-credentials \\
-          --client-id ID --client-secret SECRET --yes
+      # non-interactive: the secret comes from GENESYSCLOUD_OAUTHCLIENT_SECRET
+      # (set by your CI or secret store), never from the command line
+      gclogin profiles new --name ci --environment eu-west-1 \\
+          --grant-type client-credentials --client-id ID --yes
     """
     hidden = "leave the flag out to be asked with hidden input"
     if client_secret is not None:
@@ -329,11 +369,12 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
     access_token = access_token if access_token is not None else state.flags.get("access_token")
     store = state.store()
     name = _ask(name, "Profile Name", quiet=quiet, default=DEFAULT_PROFILE, flag="--name")
-    try:
-        check_name(name)
-    except InvalidValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--name") from None
     exists = name in store.names()  # also fails early, naming file and line, on a malformed file
+    if not exists:  # an existing name (gc allows e.g. "my org") may be overwritten as it is
+        try:
+            check_name(name)
+        except InvalidValueError as exc:
+            raise click.BadParameter(exc.message, param_hint="--name") from None
     environment = _ask(environment, "Environment", quiet=quiet, default=DEFAULT_ENVIRONMENT,
                        flag="--environment", value_proc=_environment_choice)
     if access_token is None and quiet and grant_type is not None and _is_none_grant(grant_type):
@@ -372,7 +413,7 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
         try:
             check_port(port, key="--redirect-port")
         except InvalidValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--redirect-port") from None
+            raise click.BadParameter(exc.message, param_hint="--redirect-port") from None
         secure = https if https is not None else (False if quiet else _yes_no(
             "Would you like to use a secure HTTP connection?"))
         profile = replace(profile, redirect_uri=build_redirect_uri(port, secure), secure_login_enabled=secure)
@@ -390,12 +431,30 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
         try:
             token = login(profile, options, echo=_echo_err)
         except (OAuthError, NetworkError) as exc:
-            raise CliError(f"{INVALID_CREDENTIALS} ({exc})") from None
+            raise CliError(verification_failure(exc)) from None
         profile = profile.with_token(token)
     if exists and quiet:
         _echo_err(f"Overwriting profile {name}.")
     store.save(profile)
     click.echo(f"Profile {name} saved.")
+
+
+def _shell_arg(text: str) -> str:
+    import shlex
+    return shlex.quote(text)
+
+
+def verification_failure(exc: OAuthError | NetworkError) -> str:
+    """The one line for a failed verification login: only a refusal blames the credentials."""
+    if isinstance(exc, PortInUseError):
+        return (f"Port {exc.port} is already in use, so the login's redirect server cannot listen there "
+                f"({exc}). Choose another with --redirect-port (0 picks a free one, if the client allows "
+                f"any loopback port). {NOT_SAVED}")
+    if isinstance(exc, NetworkError):
+        return f"The server can't be reached, so the credentials were not checked: {exc}. {NOT_SAVED}"
+    if exc.rejects_credentials:
+        return f"{INVALID_CREDENTIALS} ({exc}) {NOT_SAVED}"
+    return f"The credentials could not be checked: the server answered {exc}. {NOT_SAVED}"
 
 
 def _is_none_grant(value: str) -> bool:
@@ -444,7 +503,12 @@ def login_command(state: State, no_browser: bool, timeout: float) -> None:
     """
     store, resolved = _resolved(state)
     options = LoginOptions(open_browser=not no_browser, timeout=timeout, insecure=state.insecure)
-    token = login_and_save(store, resolved, options, echo=_echo_err)
+    try:
+        token = login_and_save(store, resolved, options, echo=_echo_err)
+    except PortInUseError as exc:
+        raise CliError(f"{exc}. To give the profile another port (0 picks a free one, if the client allows "
+                       f"any loopback port): gclogin profiles new --name {_shell_arg(resolved.profile.name)} "
+                       "--redirect-port PORT") from None
     until = format_rfc3339(token.expiry) if token.expiry else "unknown"
     click.echo(f"Logged in with profile {resolved.profile.name}; the token is valid until {until}.")
 
@@ -463,6 +527,8 @@ def logout_command(state: State) -> None:
     store, resolved = _resolved(state)
     if logout(store, resolved, LoginOptions(insecure=state.insecure)):
         click.echo(f"Logged out of profile {resolved.profile.name}.")
+    elif resolved.persist and resolved.profile.token_error:
+        click.echo(f"Dropped the unreadable cached token of profile {resolved.profile.name}.")
     else:
         click.echo(f"Profile {resolved.profile.name} has no token to revoke.")
 

@@ -20,8 +20,8 @@ import tomlkit
 from tomlkit.exceptions import ParseError, TOMLKitError
 from tomlkit.toml_document import TOMLDocument
 
-from .errors import ConfigError, ConfigParseError, ProfileNotFoundError
-from .profiles import Profile, load_profiles, profile_from_table, remove_profile, set_profile
+from .errors import ConfigError, ConfigParseError, InvalidValueError, ProfileNotFoundError
+from .profiles import Profile, profile_from_table, remove_profile, set_profile
 
 CONFIG_ENV = "GCLOGIN_CONFIG"
 
@@ -51,10 +51,25 @@ _QUOTED_CHAR_RE = re.compile(r"\s*'.'")
 _TOMLLIB_AT_RE = re.compile(r"^(.*?) \(at line (\d+), column (\d+)\)$")
 
 
+def with_final_newline(text: str) -> str:
+    """``text`` ending in a newline (pure).
+
+    tomlkit appends a new key right after the last character of the document; if the
+    last line (e.g. a dotted key ``work.proxy.path = "/x"``) has no newline, the new key
+    lands on that same line and the result is not TOML. Parsing the text with its final
+    newline makes every later edit start on a fresh line. Line numbers are unchanged.
+    """
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
 def parse_document(text: str, path: Path | str) -> TOMLDocument:
-    """Parse config text; errors name the file, line and column, never a value (R25)."""
+    """Parse config text; errors name the file, line and column, never a value (R25).
+
+    The document is parsed with a final newline (with_final_newline), so editing it
+    never glues two keys together.
+    """
     try:
-        return tomlkit.parse(text)
+        return tomlkit.parse(with_final_newline(text))
     except ParseError as exc:
         reason = _QUOTED_CHAR_RE.sub("", str(exc).split(" at line ")[0])  # not even one char of a secret
         raise ConfigParseError(path, exc.line, exc.col, reason) from None
@@ -62,6 +77,35 @@ def parse_document(text: str, path: Path | str) -> TOMLDocument:
         # e.g. KeyAlreadyPresent, which tomlkit raises without a position: ask tomllib where
         line, col, reason = _locate_error(text)
         raise ConfigParseError(path, line, col, reason) from None
+
+
+def check_rewrite(text: str, doc: TOMLDocument, path: Path | str) -> None:
+    """Refuse to write ``text`` unless it parses back to exactly the values of ``doc``.
+
+    tomlkit renders edits to a document it parsed (comments, dotted keys, super-tables
+    kept as they were); if a rendering ever came out invalid or read back differently,
+    writing it would lose the user's file. The error names the file; nothing is written.
+    """
+    try:
+        again = tomlkit.parse(text)
+        same = _same_values(again.unwrap(), doc.unwrap())
+    except Exception:  # noqa: BLE001 - any failure to read it back means: don't write it
+        same = False
+    if not same:
+        raise ConfigError(
+            f"{path}: not saved: the edited file would not read back as written (a TOML formatting "
+            "problem in this file's layout); the file is unchanged", path)
+
+
+def _same_values(a: object, b: object) -> bool:
+    """Deep equality of unwrapped TOML values, with nan equal to nan."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_values(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_values(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return type(a) is type(b) and a == b
 
 
 def _locate_error(text: str) -> tuple[int, int, str]:
@@ -83,21 +127,33 @@ def _locate_error(text: str) -> tuple[int, int, str]:
 
 
 class ConfigStore:
-    """One config.toml. Cheap to create; holds no state besides its path."""
+    """One config.toml. Cheap to create; holds its path and whether it has warned yet."""
 
     def __init__(self, path: Path | str | None = None,
                  warn: Callable[[str], None] | None = None) -> None:
         self.path = Path(path) if path is not None else default_config_path()
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self._warn = warn
+        self._warned = False
+
+    def _check_usable(self) -> None:
+        """A directory given as the config file is an error, before any warning or lock file."""
+        if self.path.is_dir():
+            raise ConfigError(f"{self.path} is a directory; --config or GCLOGIN_CONFIG must name "
+                              "a file (e.g. ~/.gc/config.toml)", self.path)
 
     # -- reading ------------------------------------------------------------------
     def exists(self) -> bool:
         return self.path.exists()
 
     def load(self) -> TOMLDocument:
-        """The parsed document (empty if the file doesn't exist)."""
-        if self._warn:
+        """The parsed document (empty if the file doesn't exist).
+
+        Looser permissions are warned about once per store.
+        """
+        self._check_usable()
+        if self._warn and not self._warned:
+            self._warned = True
             for line in permission_warnings(self.path):
                 self._warn(line)
         try:
@@ -111,7 +167,27 @@ class ConfigStore:
         return parse_document(text, self.path)
 
     def profiles(self) -> dict[str, Profile]:
-        return load_profiles(self.load())
+        """Every profile; the first invalid one raises InvalidValueError naming this file."""
+        out: dict[str, Profile] = {}
+        for name, result in self.profile_results().items():
+            if isinstance(result, InvalidValueError):
+                raise result
+            out[name] = result
+        return out
+
+    def profile_results(self) -> dict[str, Profile | InvalidValueError]:
+        """Each profile, or the error (naming this file) that keeps it from loading.
+
+        For listings: one bad profile doesn't hide the others.
+        """
+        out: dict[str, Profile | InvalidValueError] = {}
+        for name, item in self.load().items():
+            if isinstance(item, dict):
+                try:
+                    out[name] = self._checked(profile_from_table(name, item))
+                except InvalidValueError as exc:
+                    out[name] = exc.in_file(self.path)
+        return out
 
     def names(self) -> list[str]:
         """Profile names without validating their contents (for listings)."""
@@ -122,7 +198,17 @@ class ConfigStore:
         item = doc.get(name)
         if not isinstance(item, dict):
             raise ProfileNotFoundError(name, self.path)
-        return profile_from_table(name, item)
+        try:
+            return self._checked(profile_from_table(name, item))
+        except InvalidValueError as exc:
+            raise exc.in_file(self.path) from None
+
+    def _checked(self, profile: Profile) -> Profile:
+        """Warn (one line, naming file and key) about a cached token that can't be read."""
+        if profile.token_error and self._warn:
+            self._warn(f"warning: {self.path}: profile {profile.name!r}: {profile.token_error}; "
+                       "ignoring the cached token")
+        return profile
 
     # -- writing ------------------------------------------------------------------
     @contextlib.contextmanager
@@ -130,8 +216,10 @@ class ConfigStore:
         """Lock, load, let the caller edit the document, then write it atomically.
 
         An OS error (read-only or full disk, permissions) becomes a ConfigError naming
-        the file; the old file is then untouched and no temporary file is left.
+        the file; the old file is then untouched and no temporary file is left. So does
+        an edit that would not read back as made (check_rewrite): nothing is written.
         """
+        self._check_usable()
         with self._os_errors("cannot write"):
             self._ensure_dir()
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -143,6 +231,7 @@ class ConfigStore:
             yield doc
             after = doc.as_string()
             if after != before or not self.path.exists():
+                check_rewrite(after, doc, self.path)
                 with self._os_errors("cannot write"):
                     self._write(after)
         finally:
@@ -159,7 +248,10 @@ class ConfigStore:
     def save(self, profile: Profile) -> None:
         """Add or replace one profile; every other byte of the file survives."""
         with self.transaction() as doc:
-            set_profile(doc, profile)
+            try:
+                set_profile(doc, profile)
+            except InvalidValueError as exc:
+                raise exc.in_file(self.path) from None
 
     def delete(self, name: str) -> None:
         with self.transaction() as doc:

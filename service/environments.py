@@ -91,7 +91,7 @@ def normalize_environment(value: str) -> str:
     if _DOMAIN_RE.match(lowered):
         return lowered
     if _REGION_LIKE_RE.match(lowered):
-        raise InvalidValueError("environment", f"unknown region {value!r}")
+        raise InvalidValueError("environment", f"unknown region {value!r}; the regions are {', '.join(REGIONS)}")
     raise InvalidValueError(
         "environment", f"{value!r} is neither a Genesys domain, a region name nor a http(s) base URL")
 

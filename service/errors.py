@@ -14,6 +14,7 @@ Messages are safe to print: they never contain secrets, tokens, codes or verifie
     ├── LoginCancelledError           Ctrl-C during a browser login
     ├── LoginRequiredError            a browser-grant profile needs `gclogin login`
     ├── NetworkError                  the server could not be reached
+    │   └── PortInUseError            the loopback redirect port is taken (``port``)
     └── ApiError                      a Genesys API error body (status, code, message)
         └── AuthenticationError       HTTP 401: token missing, invalid, expired or revoked
 """
@@ -55,13 +56,25 @@ class ProfileNotFoundError(ConfigError):
 
 
 class InvalidValueError(GcloginError):
-    """A value (profile key, flag, environment) is invalid; ``key`` names it."""
+    """A value (profile key, flag, environment) is invalid; ``key`` names it.
 
-    def __init__(self, key: str, message: str, profile: str | None = None) -> None:
-        prefix = f"profile {profile!r}: " if profile else ""
+    ``message`` is the reason alone; ``str()`` prefixes the file, the profile and the key
+    that are known, so the one line says where to look.
+    """
+
+    def __init__(self, key: str, message: str, profile: str | None = None,
+                 path: Path | str | None = None) -> None:
+        prefix = f"{path}: " if path is not None else ""
+        prefix += f"profile {profile!r}: " if profile else ""
         super().__init__(f"{prefix}{key}: {message}")
         self.key = key
+        self.message = message
         self.profile = profile
+        self.path = Path(path) if path is not None else None
+
+    def in_file(self, path: Path | str) -> InvalidValueError:
+        """The same error, naming the config file it came from."""
+        return InvalidValueError(self.key, self.message, self.profile, path)
 
 
 class RedirectError(GcloginError):
@@ -72,8 +85,21 @@ class StateError(RedirectError):
     """`state` missing, wrong or replayed: possible CSRF, the login is refused."""
 
 
+#: RFC 6749 errors that mean "this client, secret, user or grant was refused", as opposed
+#: to a broken request or a server in trouble (server_error, temporarily_unavailable...)
+REJECTION_ERRORS = frozenset({
+    "invalid_client", "unauthorized_client", "access_denied", "invalid_grant", "invalid_scope",
+    "unsupported_grant_type", "unsupported_response_type",
+})
+
+
 class OAuthError(GcloginError):
     """An RFC 6749 error response from the authorization server."""
+
+    @property
+    def rejects_credentials(self) -> bool:
+        """The server refused the credentials (not a malformed exchange or a server failure)."""
+        return self.error in REJECTION_ERRORS
 
     def __init__(self, error: str, description: str | None = None, uri: str | None = None) -> None:
         text = f"login failed: {error}"
@@ -99,12 +125,20 @@ class LoginRequiredError(GcloginError):
     """A browser-grant profile has no valid token; the user must log in interactively."""
 
     def __init__(self, profile: str) -> None:
-        super().__init__(f"no valid token for profile {profile!r}: run gclogin login -p {profile}")
+        super().__init__(f"no valid token cached for profile {profile!r}: run gclogin login -p {_arg(profile)}")
         self.profile = profile
 
 
 class NetworkError(GcloginError):
     """The server could not be reached or answered garbage."""
+
+
+class PortInUseError(NetworkError):
+    """Another program listens on the loopback redirect port this login needs."""
+
+    def __init__(self, message: str, port: int) -> None:
+        super().__init__(message)
+        self.port = port
 
 
 class ApiError(GcloginError):
@@ -121,3 +155,9 @@ class ApiError(GcloginError):
 
 class AuthenticationError(ApiError):
     """HTTP 401: the bearer token is missing, invalid, expired or revoked."""
+
+
+def _arg(text: str) -> str:
+    """A profile name as a shell argument in a suggested command ("my org" → 'my org')."""
+    import shlex  # only on this error path
+    return shlex.quote(text)

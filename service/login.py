@@ -72,7 +72,7 @@ class Overrides:
             try:
                 region = normalize_environment(region)
             except InvalidValueError as exc:
-                raise InvalidValueError(ENV_REGION, str(exc).split(": ", 1)[1]) from None
+                raise InvalidValueError(ENV_REGION, exc.message) from None
         return cls(environment=region, client_id=env.get(ENV_CLIENT_ID) or None,
                    client_secret=env.get(ENV_CLIENT_SECRET) or None,
                    access_token=env.get(ENV_ACCESS_TOKEN) or None)
@@ -200,18 +200,21 @@ def logout(store: ConfigStore, resolved: Resolved, options: LoginOptions = Login
     """Revoke the cached token on the server (DELETE /api/v2/tokens/me), then drop it locally.
 
     Returns False if there was no token to revoke. A token the server already refuses
-    (401) counts as revoked.
+    (401) counts as revoked. An unreadable cached token (Profile.token_error) cannot be
+    revoked; it is just dropped.
     """
     profile = resolved.profile
     token = profile.access_token or (profile.token_data.access_token if profile.token_data else "")
     if not token:
+        if resolved.persist and profile.token_error:
+            store_token(store, profile.name, None)
         return False
     from . import api
     try:
         api.revoke_token(endpoints_for(profile, options.insecure), token)
     except AuthenticationError:
         pass
-    if resolved.persist and profile.token_data is not None:
+    if resolved.persist and (profile.token_data is not None or profile.token_error):
         store_token(store, profile.name, None)
     return True
 
@@ -227,7 +230,10 @@ def store_token(store: ConfigStore, name: str, token: TokenData | None) -> None:
         item = doc.get(name)
         if not isinstance(item, dict):
             raise ProfileNotFoundError(name, store.path)
-        set_profile(doc, profile_from_table(name, item).with_token(token))
+        try:
+            set_profile(doc, profile_from_table(name, item).with_token(token))
+        except InvalidValueError as exc:
+            raise exc.in_file(store.path) from None
 
 
 _store_token = store_token  # the earlier private name

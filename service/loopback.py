@@ -27,7 +27,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .browser import open_browser as launch_browser
 from .environments import Endpoints
-from .errors import GcloginError, InvalidValueError, LoginCancelledError, LoginTimeoutError, NetworkError
+from .errors import (GcloginError, InvalidValueError, LoginCancelledError, LoginTimeoutError, NetworkError,
+                     PortInUseError)
 from .oauth import PendingLogin, TokenResponse, start_login
 from .profiles import GrantType
 
@@ -70,6 +71,12 @@ def bind_hosts(redirect_host: str | None) -> tuple[str, ...]:
     return (str(address),)
 
 
+def self_signed_notice(host: str) -> str:
+    """The one line an HTTPS login prints before the browser opens (R29)."""
+    return (f"Note: this login's local HTTPS server uses a self-signed certificate made for it, so your "
+            f"browser will warn once the login redirects back: choose Advanced → Proceed to {host}.")
+
+
 def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoints: Endpoints,
                   timeout: float = DEFAULT_TIMEOUT, open_browser: bool = True,
                   echo: Callable[[str], None] = print, scope: str | None = None,
@@ -102,11 +109,11 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
 
             url = pending.authorize_url()
             echo(f"Waiting for the login at {actual_uri} (timeout {timeout:g} s).")
+            if secure:  # said before the browser opens on the warning page
+                echo(self_signed_notice(parts.hostname or "localhost"))
             opened = launch_browser(url, env) if open_browser else False
             echo(("Opened the login page in your browser: " if opened
                   else "Open this URL in your browser to log in: ") + url)
-            if secure:
-                echo("Your browser will warn about the self-signed certificate of this one-time local server.")
             # The heavy part runs while the browser starts and the user signs in at the IdP;
             # a redirect arriving meanwhile waits in the listening socket's queue.
             serving = _Serving()
@@ -223,10 +230,13 @@ def listen_loopback(hosts: tuple[str, ...], port: int, attempts: int = 20) -> li
             for sock in sockets:
                 sock.close()
             if port != 0:
-                raise NetworkError(f"cannot listen on {exc.host} port {port}: it is in use by another "
-                                   "program, which could receive this login; free it or choose another "
-                                   "port") from None
+                raise _port_in_use(exc.host, port) from None
     raise NetworkError(f"no port was free on all of {', '.join(hosts)} after {attempts} attempts")
+
+
+def _port_in_use(host: str, port: int) -> PortInUseError:
+    return PortInUseError(f"cannot listen on {host} port {port}: it is in use by another program, which "
+                          "could receive this login; free it or choose another port", port)
 
 
 class _Unavailable(Exception):
@@ -261,7 +271,9 @@ def _listen(host: str, port: int, optional: bool = False) -> socket.socket:
         sock.close()
         if optional and exc.errno in _UNAVAILABLE_ERRNOS:
             raise _Unavailable(host) from None
-        if optional and exc.errno == errno.EADDRINUSE:
-            raise _PortTaken(host) from None
+        if exc.errno == errno.EADDRINUSE:
+            if optional:
+                raise _PortTaken(host) from None
+            raise _port_in_use(host, port) from None
         raise NetworkError(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
     return sock

@@ -20,10 +20,23 @@ from .loopback_relay import callback_blueprint, render_result
 from .oauth import PendingLogin, TokenResponse
 
 Outcome = TokenResponse | GcloginError
+#: how long a connection to the HTTPS loopback server may take to complete its TLS handshake
+HANDSHAKE_TIMEOUT = 5.0
 
 
 class QuietRequestHandler(WSGIRequestHandler):
-    """No request log at all: the request line of a PKCE callback holds the code."""
+    """No request log at all: the request line of a PKCE callback holds the code.
+
+    Over HTTPS it also does the TLS handshake, in the connection's own thread and within
+    HANDSHAKE_TIMEOUT (see make_servers), then goes back to blocking reads.
+    """
+
+    def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(HANDSHAKE_TIMEOUT)
+            self.request.do_handshake()  # a failure ends this connection only (handle_error)
+            self.request.settimeout(None)
+        super().setup()
 
     def log(self, type: str, message: str, *args: object) -> None:  # noqa: A002
         return None
@@ -91,15 +104,40 @@ def make_servers(sockets: list[socket], app: Flask, ssl_context: ssl.SSLContext 
     Each listening socket is made non-blocking and the server's timeout is 0: the caller
     calls handle_request() only when its selector says a connection is waiting, and a
     connection gone before accept() is then skipped instead of blocking the loop.
+
+    TLS: werkzeug would wrap the listening socket, and then ``accept()`` itself runs the
+    handshake, with no timeout, in the one thread serving that address: a local program
+    that connects and never sends a ClientHello would block every later connection,
+    the browser's callback included. So the listening socket stays plain, accepted
+    connections are wrapped without a handshake (_tls_accept), and QuietRequestHandler
+    does the handshake in the connection's thread within HANDSHAKE_TIMEOUT.
     """
     for sock in sockets:
         host, port = sock.getsockname()[:2]
         server = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler,
-                             ssl_context=ssl_context, fd=sock.fileno())
+                             fd=sock.fileno())
         into.append(server)
         server.handle_error = _ignore_error  # type: ignore[method-assign]
         server.timeout = 0
         server.socket.setblocking(False)
+        if ssl_context is not None:
+            server.ssl_context = ssl_context  # werkzeug: wsgi.url_scheme https, TLS errors are quiet
+            server.get_request = _tls_accept(server.socket, ssl_context)  # type: ignore[method-assign]
+
+
+def _tls_accept(listener: socket, context: ssl.SSLContext) -> Callable[[], tuple[ssl.SSLSocket, object]]:
+    """A get_request for socketserver: accept, and wrap for TLS without handshaking yet."""
+
+    def get_request() -> tuple[ssl.SSLSocket, object]:
+        conn, address = listener.accept()  # non-blocking listener: BlockingIOError is skipped
+        try:
+            conn.setblocking(True)
+            return context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False), address
+        except BaseException:
+            conn.close()
+            raise
+
+    return get_request
 
 
 def _ignore_error(_request: object, _client_address: object) -> None:

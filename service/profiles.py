@@ -23,7 +23,10 @@ from .errors import InvalidValueError
 from .redirect_uris import is_valid_redirect_uri
 
 DEFAULT_PROFILE = "DEFAULT"
+#: names `profiles new` gives new profiles (safe in URLs, shells and file names)
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+#: longest profile name read or written at all
+MAX_STORED_NAME = 128
 MASK = "********"
 #: a cached token is considered expired this long before its real expiry
 EXPIRY_SKEW = timedelta(seconds=30)
@@ -168,6 +171,10 @@ class Profile:
     insecure: bool = False
     #: keys we don't interpret, kept as they are (unwrapped TOML values; may hold gc's proxy_password)
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: why the file's oauth_token_data could not be read ("" if it could): such a cache is
+    #: only a cache, so it counts as no token (a login replaces it) instead of locking the
+    #: profile. Not part of the value: saving the profile drops the unreadable cache.
+    token_error: str = field(default="", compare=False, repr=False)
 
     @property
     def redirect_port(self) -> int:
@@ -175,7 +182,7 @@ class Profile:
         return redirect_port(self.redirect_uri) if self.redirect_uri else 0
 
     def with_token(self, token: TokenData | None) -> Profile:
-        return replace(self, token_data=token)
+        return replace(self, token_data=token, token_error="")
 
 
 def build_redirect_uri(port: int, secure: bool) -> str:
@@ -221,8 +228,24 @@ KNOWN_KEYS = frozenset({"grant_type", "oauth_token_data", *_STR_KEYS, *_BOOL_KEY
 
 
 def check_name(name: str) -> str:
+    """A name for a new profile: 1-64 of A-Z a-z 0-9 _ - (what `profiles new` offers)."""
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise InvalidValueError("name", f"profile name {name!r} must be 1-64 of A-Z a-z 0-9 _ -")
+    return name
+
+
+def check_stored_name(name: str) -> str:
+    """A name the loader reads and set_profile writes: the same rule for both.
+
+    gc writes any name it is given ("my org"), and tomlkit quotes any key, so every
+    printable name up to MAX_STORED_NAME works; control characters are refused because
+    the name is printed in messages and listings.
+    """
+    if not isinstance(name, str) or not name or len(name) > MAX_STORED_NAME or not name.isprintable() \
+            or name != name.strip():
+        raise InvalidValueError(
+            "name", f"profile name {name!r} must be 1-{MAX_STORED_NAME} printable characters "
+                    "without leading or trailing spaces")
     return name
 
 
@@ -232,7 +255,7 @@ def profile_from_table(name: str, table: Mapping[str, Any]) -> Profile:
     if not isinstance(values, dict):
         raise InvalidValueError(name, "is not a table", profile=name)
     try:
-        kwargs: dict[str, Any] = {"name": name}
+        kwargs: dict[str, Any] = {"name": check_stored_name(name)}
         if "grant_type" in values:
             raw = values["grant_type"]
             if not isinstance(raw, (str, int)) or isinstance(raw, bool) or str(raw) not in ("0", "1", "2", "3"):
@@ -252,15 +275,27 @@ def profile_from_table(name: str, table: Mapping[str, Any]) -> Profile:
             redirect_port(kwargs["redirect_uri"])
         if kwargs.get("environment"):
             normalize_environment(kwargs["environment"])
-        raw_token = values.get("oauth_token_data")
-        if raw_token is not None:
-            if not isinstance(raw_token, str):
-                raise InvalidValueError("oauth_token_data", "must be a JSON string")
-            kwargs["token_data"] = TokenData.from_json(raw_token) if raw_token.strip() else None
+        kwargs["token_data"], kwargs["token_error"] = read_token_data(values.get("oauth_token_data"))
         kwargs["extra"] = {k: v for k, v in values.items() if k not in KNOWN_KEYS}
     except InvalidValueError as exc:
-        raise InvalidValueError(exc.key, str(exc).split(": ", 1)[1], profile=name) from None
+        raise InvalidValueError(exc.key, exc.message, profile=name) from None
     return Profile(**kwargs)
+
+
+def read_token_data(raw: Any) -> tuple[TokenData | None, str]:
+    """(cached token or None, why it could not be read or "") for an oauth_token_data value.
+
+    An unreadable cache is reported, not raised: the profile stays usable (R25: the
+    reason never quotes the token).
+    """
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None, ""
+    try:
+        if not isinstance(raw, str):
+            raise InvalidValueError("oauth_token_data", "must be a JSON string")
+        return TokenData.from_json(raw), ""
+    except InvalidValueError as exc:
+        return None, str(exc)
 
 
 def profile_to_table(profile: Profile, table: Table | None = None) -> Table:
@@ -295,8 +330,12 @@ def load_profiles(doc: Container) -> dict[str, Profile]:
 
 
 def set_profile(doc: Container, profile: Profile) -> None:
-    """Add or update one profile in place; other profiles' bytes are not touched."""
-    check_name(profile.name)
+    """Add or update one profile in place; other profiles' bytes are not touched.
+
+    Any name profile_from_table accepts is accepted here (check_stored_name), so a token
+    can be cached in every profile that loads.
+    """
+    check_stored_name(profile.name)
     existing = doc.get(profile.name)
     if isinstance(existing, Table):
         profile_to_table(profile, existing)
@@ -332,6 +371,7 @@ def masked(profile: Profile) -> dict[str, Any]:
             "oauth_token_expiry": format_rfc3339(token.expiry) if token.expiry else "",
             "valid": token.is_valid(),
         } if token else None,
+        **({"oauth_token_data_unreadable": profile.token_error} if profile.token_error else {}),
     }
 
 
@@ -352,7 +392,7 @@ def _unwrap(value: Any) -> Any:
 
 __all__ = [
     "DEFAULT_PROFILE", "GrantType", "KNOWN_KEYS", "MASK", "Profile", "TokenData", "build_redirect_uri",
-    "check_name", "check_port", "format_rfc3339", "load_profiles", "masked", "parse_grant_type",
-    "parse_rfc3339", "profile_from_table", "profile_to_table", "redirect_port", "remove_profile",
+    "check_name", "check_port", "check_stored_name", "format_rfc3339", "load_profiles", "masked", "parse_grant_type",
+    "parse_rfc3339", "profile_from_table", "profile_to_table", "read_token_data", "redirect_port", "remove_profile",
     "set_profile",
 ]

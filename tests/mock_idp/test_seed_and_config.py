@@ -1,7 +1,8 @@
 """Seed file validation and application, settings from MOCK_IDP_* variables."""
 from __future__ import annotations
 
-import threading
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -155,22 +156,17 @@ def test_seeding_is_idempotent_and_keeps_admin_changes(tmp_path):
     assert demo_seed().clients[1].id not in ids and CC.id in ids
 
 
+def _start_worker(config: dict) -> None:
+    create_app(config)
+
+
 def test_concurrent_workers_seed_once(tmp_path):
+    # Processes, as gunicorn's workers are (threads building Flask apps at once also trip
+    # a CPython 3.11 ast.parse thread-safety bug inside werkzeug's routing).
     config = app_config(tmp_path)
-    errors: list[BaseException] = []
-
-    def start():
-        try:
-            create_app(config)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors
+    with ProcessPoolExecutor(max_workers=4, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for started in [pool.submit(_start_worker, config) for _ in range(4)]:
+            started.result(timeout=120)  # re-raises a worker's exception
     client = create_app(config).test_client()
     from .conftest import bearer, cc_token
     assert client.get("/api/v2/oauth/clients", headers=bearer(cc_token(client))).json["total"] == 3

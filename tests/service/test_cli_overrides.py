@@ -207,7 +207,9 @@ def test_bad_region_variable_is_named(config, monkeypatch):
     monkeypatch.setenv("GENESYSCLOUD_REGION", "xx-nowhere-1")
     result = run(config, "users", "me", "get")
     assert result.exit_code == 1
-    assert result.stderr.strip() == "Error: GENESYSCLOUD_REGION: unknown region 'xx-nowhere-1'"
+    assert result.stderr.strip().startswith("Error: GENESYSCLOUD_REGION: unknown region 'xx-nowhere-1'; "
+                                            "the regions are us-east-1, ")
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 # --- the pure part ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from service import cli as cli_module
 from service.config_store import ConfigStore
+from service.environments import REGIONS
 from service.profiles import GrantType, Profile, TokenData
 
 MENU = ("Select your authorization grant type.\n0. None\n1. Client Credentials\n2. Implicit Grant\n"
@@ -71,7 +72,7 @@ TRANSCRIPTS = {
         ["cc", "xx-nowhere-1", "mypurecloud.de", "", "1", "cc-id", "hidden-cc-secret", "N", "N"],
         "Profile Name [DEFAULT]: cc\n"
         "Environment [mypurecloud.com]: xx-nowhere-1\n"
-        "Error: environment: unknown region 'xx-nowhere-1'\n"
+        f"Error: unknown region 'xx-nowhere-1'; the regions are {', '.join(REGIONS)}\n"
         "Environment [mypurecloud.com]: mypurecloud.de\n"
         "Access Token (Optional): \n"
         + MENU +

@@ -93,3 +93,128 @@ def test_concurrent_saves_from_many_processes_lose_nothing(tmp_path):
     assert sorted(names) == sorted(f"p{n}-{i}" for n in range(10) for i in range(5))
     assert mode(path) == 0o600 and mode(path.parent) == 0o700
     assert not [p for p in os.listdir(path.parent) if p.endswith(".tmp")]
+
+
+# --- edits that must read back (fuzz finding: no final newline) --------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+import tomlkit  # noqa: E402
+from tomlkit.items import String, StringType, Trivia  # noqa: E402
+
+from service.config_store import check_rewrite, with_final_newline  # noqa: E402
+from service.errors import ConfigError, InvalidValueError  # noqa: E402
+from service.profiles import TokenData  # noqa: E402
+
+_label = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
+_last_lines = st.one_of(
+    st.builds(lambda keys, v: f"work.{'.'.join(keys)} = {v}", st.lists(_label, min_size=1, max_size=3),
+              st.sampled_from(['"/x"', "1", "true", "[1, 2]", "{a = 1}"])),
+    st.builds(lambda k: f"[work]\n{k} = \"v\"", _label),
+    st.builds(lambda k: f"[work]\n{k} = \"v\" # trailing comment", _label),
+    st.just("[work]\n# only a comment"),
+    st.just("[work]"),
+    st.just("[work.sub]\nx = 1"),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["", "# mine\n", "other.x = 1\n"]), _last_lines)
+def test_a_file_without_final_newline_is_edited_into_valid_toml(tmp_path_factory, head, last):
+    """Whatever the last line is, caching a token writes a file that loads back (R28: nothing lost)."""
+    path = tmp_path_factory.mktemp("nl") / "config.toml"
+    text = head + last
+    path.write_text(text)
+    store = ConfigStore(path)
+    profile = store.get("work")
+    store.save(profile.with_token(TokenData.issued("t" * 40, "bearer", 3600)))
+    written = path.read_text()
+    assert all(line in written.splitlines() for line in text.splitlines())  # the user's lines are kept
+    reloaded = ConfigStore(path).get("work")
+    assert reloaded.token_data.access_token == "t" * 40 and reloaded.extra == profile.extra
+
+
+def test_with_final_newline():
+    assert with_final_newline("") == ""
+    assert with_final_newline("a = 1") == "a = 1\n"
+    assert with_final_newline("a = 1\n") == "a = 1\n"
+
+
+def test_an_edit_that_would_not_read_back_is_refused_and_nothing_is_written(tmp_path):
+    path = tmp_path / "gc" / "config.toml"
+    path.parent.mkdir()
+    original = "# mine\n[a]\nx = 1\n"
+    path.write_text(original)
+    store = ConfigStore(path)
+    with pytest.raises(ConfigError) as caught:
+        with store.transaction() as doc:
+            # what a tomlkit rendering bug would produce: text that is not the value
+            doc["a"]["y"] = String(StringType.SLB, "fine", 'bro"ken', Trivia())
+    assert str(path) in str(caught.value) and "not saved" in str(caught.value)
+    assert path.read_text() == original
+    assert sorted(p.name for p in path.parent.iterdir()) == ["config.toml", "config.toml.lock"]
+
+
+def test_check_rewrite_accepts_what_reads_back_and_nan():
+    doc = tomlkit.parse("a = nan\n[b]\nc = [1, {d = 2}]\n")
+    check_rewrite(doc.as_string(), doc, "x.toml")
+    with pytest.raises(ConfigError, match="x.toml"):
+        check_rewrite("a = nan\n[b]\nc = [1, {d = 3}]\n", doc, "x.toml")
+
+
+# --- clear errors ------------------------------------------------------------------------
+
+def test_config_path_that_is_a_directory_is_one_clear_error_without_warnings(tmp_path):
+    directory = tmp_path / "gc" / "d"
+    directory.mkdir(mode=0o755, parents=True)
+    warnings = []
+    store = ConfigStore(directory, warn=warnings.append)
+    for action in (store.load, lambda: store.save(Profile(name="a"))):
+        with pytest.raises(ConfigError, match=f"^{directory} is a directory"):
+            action()
+    assert warnings == []
+    assert list(directory.parent.iterdir()) == [directory]  # no lock file beside it
+
+
+def test_permission_warning_is_given_once_per_store(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[a]\n")
+    path.chmod(0o644)
+    warnings = []
+    store = ConfigStore(path, warn=warnings.append)
+    store.names()
+    store.get("a")
+    assert len(warnings) == 1
+
+
+def test_invalid_profile_error_names_the_file(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[ci]\ngrant_type = "7"\n[ok]\ngrant_type = "1"\n')
+    store = ConfigStore(path)
+    with pytest.raises(InvalidValueError) as caught:
+        store.get("ci")
+    assert str(caught.value).startswith(f"{path}: profile 'ci': grant_type: ")
+    results = store.profile_results()
+    assert isinstance(results["ci"], InvalidValueError) and str(path) in str(results["ci"])
+    assert results["ok"].grant_type is GrantType.CLIENT_CREDENTIALS
+
+
+def test_unreadable_token_cache_warns_once_naming_file_and_key(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[p]\ngrant_type = "3"\nclient_credentials = "c"\noauth_token_data = "{not json"\n')
+    path.chmod(0o600)
+    tmp_path.chmod(0o700)
+    warnings = []
+    profile = ConfigStore(path, warn=warnings.append).get("p")
+    assert profile.token_data is None
+    assert warnings == [f"warning: {path}: profile 'p': oauth_token_data: is not valid JSON; "
+                        "ignoring the cached token"]
+
+
+def test_a_gc_profile_name_with_a_space_loads_and_takes_a_token(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('["weird name"]\ngrant_type = "1"\n')
+    store = ConfigStore(path)
+    store.save(store.get("weird name").with_token(TokenData.issued("tok", "bearer", 60)))
+    assert ConfigStore(path).get("weird name").token_data.access_token == "tok"
+    assert path.read_text().startswith('["weird name"]\ngrant_type = "1"\n')

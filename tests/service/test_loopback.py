@@ -10,6 +10,7 @@ import ipaddress
 import queue
 import socket
 import threading
+import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -258,3 +259,54 @@ def test_a_redirect_arriving_before_the_server_is_ready_is_served():
     thread.join(timeout=15)
     assert getattr(token, "access_token", token) == "early-token"
     assert listeners(urlsplit(query["redirect_uri"]).port) == set()
+
+
+# --- HTTPS: the notice, and a handshake that cannot stall the server (R29) ------------------
+
+def test_a_silent_connection_does_not_stop_an_https_callback():
+    """A local program that connects and never sends a ClientHello must not block the login.
+
+    With the handshake inside accept() (werkzeug's default), the thread serving 127.0.0.1
+    would wait on this connection forever and the browser's callback would never be answered.
+    """
+    login = Login("https://127.0.0.1:0")
+    silent = socket.create_connection(("127.0.0.1", login.port), timeout=30)
+    try:
+        fragment = urlencode({"access_token": "tok", "token_type": "bearer", "state": login.state})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the per-login certificate is self-signed by design
+            page = requests.post(f"https://127.0.0.1:{login.port}/", data={"fragment": fragment},
+                                 verify=False, timeout=20)
+        assert page.status_code == 200 and "Login complete" in page.text
+        assert login.result().access_token == "tok"
+        # the handshake is bounded: the server gives up on the silent connection (EOF, not a hang)
+        assert silent.recv(1) == b""
+    finally:
+        silent.close()
+
+
+def test_https_login_warns_about_the_certificate_before_opening_the_browser(monkeypatch):
+    lines: list[str] = []
+    opened_after: list[list[str]] = []
+
+    def fake_browser(url: str, env: object = None) -> bool:
+        opened_after.append(list(lines))
+        raise KeyboardInterrupt  # stop here: the order is all this test is about
+
+    monkeypatch.setattr("service.loopback.launch_browser", fake_browser)
+    with pytest.raises(LoginCancelledError):
+        browser_login(grant=GrantType.PKCE, client_id="c", redirect_uri="https://localhost:0",
+                      endpoints=ENDPOINTS, timeout=5, open_browser=True, echo=lines.append)
+    (before,) = opened_after
+    notices = [line for line in lines if "self-signed certificate" in line]
+    assert len(notices) == 1 and notices[0] in before
+    assert "Advanced → Proceed to localhost" in notices[0]
+
+
+def test_http_login_prints_no_certificate_notice(monkeypatch):
+    lines: list[str] = []
+    monkeypatch.setattr("service.loopback.launch_browser", lambda url, env=None: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(LoginCancelledError):
+        browser_login(grant=GrantType.PKCE, client_id="c", redirect_uri="http://localhost:0",
+                      endpoints=ENDPOINTS, timeout=5, open_browser=True, echo=lines.append)
+    assert not [line for line in lines if "certificate" in line]

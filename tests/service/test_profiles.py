@@ -1,4 +1,5 @@
 """Profile ⇄ TOML: gc's keys, round trips, and edits that touch nothing else."""
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -108,14 +109,80 @@ def test_remove_profile_leaves_the_other():
     ({"environment": "xx-nowhere-1"}, "environment"),
     ({"secure_login_enabled": "yes"}, "secure_login_enabled"),
     ({"client_credentials": 5}, "client_credentials"),
-    ({"oauth_token_data": "{not json"}, "oauth_token_data"),
-    ({"oauth_token_data": '{"oauth_token_expiry": "tomorrow"}'}, "oauth_token_data.oauth_token_expiry"),
+    ({"bad name": {}}, "name"),
 ])
 def test_invalid_values_name_the_key_and_profile(table, key):
+    name = "work"
+    if key == "name":
+        (name, table), = [("x\x07y", {})]
     with pytest.raises(InvalidValueError) as info:
-        profile_from_table("work", table)
+        profile_from_table(name, table)
     assert info.value.key == key
-    assert str(info.value).startswith(f"profile 'work': {key}: ")
+    assert str(info.value).startswith(f"profile {name!r}: {key}: ")
+
+
+@pytest.mark.parametrize("raw, key", [
+    ("{not json", "oauth_token_data"),
+    ('{"oauth_token_expiry": "tomorrow"}', "oauth_token_data.oauth_token_expiry"),
+    ('["a list"]', "oauth_token_data"),
+    (42, "oauth_token_data"),
+])
+def test_unreadable_token_cache_counts_as_no_token_and_says_why(raw, key):
+    """A cache is only a cache: it must not lock the profile (login replaces it, logout drops it)."""
+    doc = tomlkit.parse(f'[work]\ngrant_type = "3"\nclient_credentials = "c"\nkeep = 1\n'
+                        f"oauth_token_data = {tomlkit.item(raw).as_string()}\n")
+    profile = profile_from_table("work", doc["work"])
+    assert profile.token_data is None
+    assert profile.token_error.startswith(f"{key}: ")
+    assert profile.grant_type is GrantType.PKCE and profile.client_id == "c"
+    set_profile(doc, profile)  # saving drops the unreadable cache and keeps the rest
+    assert "oauth_token_data" not in doc.as_string() or doc["work"]["oauth_token_data"] == ""
+    assert doc["work"]["keep"] == 1
+    fresh = profile.with_token(TokenData.issued("t", "bearer", 60))
+    assert fresh.token_error == "" and fresh == replace(profile, token_data=fresh.token_data)
+
+
+NAMES_GC_MAY_WRITE = ["weird name", "my.org", "é-org", "x\"y", "a'b", "a" * 128]
+
+
+@pytest.mark.parametrize("name", NAMES_GC_MAY_WRITE)
+def test_every_name_that_loads_can_be_saved(name):
+    """gc writes any name; the loader and set_profile apply one rule, so a token can be cached."""
+    doc = tomlkit.document()
+    doc[name] = tomlkit.table()
+    doc[name]["grant_type"] = "1"
+    doc = tomlkit.parse(doc.as_string())
+    (profile,) = load_profiles(doc).values()
+    set_profile(doc, profile.with_token(TokenData.issued("t", "bearer", 60)))
+    assert load_profiles(tomlkit.parse(doc.as_string()))[name].token_data.access_token == "t"
+
+
+@pytest.mark.parametrize("name", ["", " lead", "trail ", "tab\there", "bell\x07", "a" * 129])
+def test_names_that_cannot_be_saved_do_not_load_either(name):
+    doc = tomlkit.document()
+    doc[name] = tomlkit.table()
+    with pytest.raises(InvalidValueError) as loading:
+        load_profiles(tomlkit.parse(doc.as_string()))
+    with pytest.raises(InvalidValueError) as saving:
+        set_profile(tomlkit.document(), Profile(name=name))
+    assert loading.value.key == saving.value.key == "name"
+
+
+@settings(max_examples=60)
+@given(st.text(min_size=1, max_size=40))
+def test_load_and_save_agree_on_names(name):
+    doc = tomlkit.document()
+    doc[name] = tomlkit.table()
+    try:
+        loaded = load_profiles(tomlkit.parse(doc.as_string()))
+    except InvalidValueError:
+        loaded = None
+    try:
+        set_profile(tomlkit.document(), Profile(name=name))
+        saved = True
+    except InvalidValueError:
+        saved = False
+    assert (loaded is not None) == saved
 
 
 @pytest.mark.parametrize("value, grant", [("0", GrantType.NONE), ("client-credentials", GrantType.CLIENT_CREDENTIALS),
