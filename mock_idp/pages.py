@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from flask import Response, render_template
 
+from service.security_headers import content_security_policy, security_headers
+
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
 
 
@@ -30,12 +32,7 @@ def html_page(template: str, status: int = 200, form_targets: Iterable[str] = ()
     body = render_template(template, nonce=nonce, **context)
     response = Response(body, status=status, mimetype="text/html")
     targets = [t for t in (origin(u) for u in form_targets) if t]
-    form_action = " ".join(["'self'", *targets]) if context.get("has_form") else "'none'"
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'none'; "
-        f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
+    form_action = ["'self'", *targets] if context.get("has_form") else []
+    response.headers.update(security_headers(
+        content_security_policy(nonce, form_action=form_action, scripts=False)))
     return response

@@ -23,6 +23,7 @@ from .api import exchange_code
 from .errors import GcloginError, OAuthError, RedirectError, StateError
 from .oauth import PendingLogin, TokenResponse, parse_code_response, parse_implicit_response, parse_params
 from .profiles import GrantType
+from .security_headers import content_security_policy, security_headers
 
 TakePending = Callable[[str | None], "PendingLogin | None"]
 OnSuccess = Callable[[PendingLogin, TokenResponse], ResponseReturnValue]
@@ -102,15 +103,7 @@ def callback_blueprint(*, take_pending: TakePending, on_success: OnSuccess,
 
     @bp.after_request
     def harden(response: Response) -> Response:
-        nonce = g.get("gclogin_nonce", "")
-        response.headers["Content-Security-Policy"] = (
-            f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
-            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Pragma"] = "no-cache"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
+        response.headers.update(security_headers(content_security_policy(g.get("gclogin_nonce", ""))))
         return response
 
     return bp

@@ -59,26 +59,19 @@ class PendingLogins:
 
     def take(self, opaque_id: str | None) -> dict[str, Any] | None:
         """The record for opaque_id, removed; None if unknown, used or expired."""
-        if not opaque_id or not isinstance(opaque_id, str):
-            return None
-        db = self._connect()
-        try:
-            row = db.execute("DELETE FROM pending WHERE key = ? RETURNING created, data",
-                             (self._key(opaque_id),)).fetchone()
-        finally:
-            db.close()
-        if row is None or row[0] < time.time() - self.ttl:
-            return None
-        return json.loads(row[1])
+        return self._record("DELETE FROM pending WHERE key = ? RETURNING created, data", opaque_id)
 
     def peek(self, opaque_id: str | None) -> dict[str, Any] | None:
         """The record without consuming it (to render the relay page)."""
+        return self._record("SELECT created, data FROM pending WHERE key = ?", opaque_id)
+
+    def _record(self, query: str, opaque_id: str | None) -> dict[str, Any] | None:
+        """The one (created, data) row query yields for opaque_id, unless it has expired."""
         if not opaque_id or not isinstance(opaque_id, str):
             return None
         db = self._connect()
         try:
-            row = db.execute("SELECT created, data FROM pending WHERE key = ?",
-                             (self._key(opaque_id),)).fetchone()
+            row = db.execute(query, (self._key(opaque_id),)).fetchone()
         finally:
             db.close()
         if row is None or row[0] < time.time() - self.ttl:

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, g, request, session
 
+from ..security_headers import content_security_policy, security_headers
+
 F = TypeVar("F", bound=Callable[..., object])
 
 CSRF_FIELD = "csrf_token"
@@ -76,20 +78,10 @@ def _view(endpoint: str) -> Callable[..., object] | None:
 
 
 def _headers(response: Response) -> Response:
-    nonce = csp_nonce()
-    form_action = " ".join(["'self'", *sorted(g.get("form_origins", ()))])
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
-        f"img-src 'self'; form-action {form_action}; frame-ancestors 'none'; "
-        "base-uri 'none'")
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    csp = content_security_policy(csp_nonce(), own_assets=True,
+                                  form_action=["'self'", *sorted(g.get("form_origins", ()))])
+    response.headers.update(security_headers(csp, no_store=request.endpoint not in _CACHEABLE))
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if request.endpoint not in _CACHEABLE:
-        # Pages may show tokens, secrets or session-bound forms: never cache them.
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Pragma"] = "no-cache"
     return response
 
 

@@ -32,17 +32,24 @@ class _FormParser(HTMLParser):
         attrs = dict(attrs)
         if tag == "form":
             self.forms.append({"action": attrs.get("action") or "", "method": (attrs.get("method") or "get").lower(),
-                               "inputs": {}})
+                               "inputs": {}, "hidden": {}})
         elif tag in ("input", "button") and self.forms and attrs.get("name"):
             if tag == "button" or attrs.get("type") in ("hidden", "text", "email", "password", None):
                 self.forms[-1]["inputs"].setdefault(attrs["name"], attrs.get("value") or "")
+            if tag == "input" and attrs.get("type") == "hidden":
+                self.forms[-1]["hidden"][attrs["name"]] = attrs.get("value") or ""
+
+
+def forms(html: str) -> list[dict]:
+    """Every form: action, method, default inputs (first value wins) and hidden inputs (last wins)."""
+    parser = _FormParser()
+    parser.feed(html)
+    return parser.forms
 
 
 def login_form(html: str) -> dict:
     """The first form with a password field: action, method and its default inputs."""
-    parser = _FormParser()
-    parser.feed(html)
-    for form in parser.forms:
+    for form in forms(html):
         if "password" in form["inputs"]:
             return form
     raise AssertionError("the page has no login form with a password field")

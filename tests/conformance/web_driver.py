@@ -6,31 +6,15 @@ the suite idp/web): every redirect is re-based onto the URL the suite reaches.
 from __future__ import annotations
 
 import dataclasses
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import requests
 
-from tests.conformance.idp_driver import TIMEOUT, Idp, login_form
-
-
-class _Forms(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": attrs.get("action") or "", "inputs": {}})
-        elif tag == "input" and self.forms and attrs.get("name") and attrs.get("type") == "hidden":
-            self.forms[-1]["inputs"][attrs["name"]] = attrs.get("value") or ""
+from tests.conformance.idp_driver import TIMEOUT, Idp, forms, login_form
 
 
 def hidden_inputs(html: str, action_part: str) -> dict[str, str]:
-    parser = _Forms()
-    parser.feed(html)
-    return next(f["inputs"] for f in parser.forms if action_part in f["action"])
+    return next(f["hidden"] for f in forms(html) if action_part in f["action"])
 
 
 def rebase(url: str, base: str) -> str:
