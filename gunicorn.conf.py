@@ -9,3 +9,4 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(
 # Gunicorn 27 gives every instance a control socket at one fixed path in $HOME, which
 # collides when several run at once (tests, the demo) and is not used here.
 control_socket_disable = True
+
