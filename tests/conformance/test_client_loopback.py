@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-import socket
 import ssl
 import tempfile
 from pathlib import Path
@@ -14,30 +13,16 @@ from cryptography import x509
 
 from service import environments, loopback
 from service.errors import LoginTimeoutError, OAuthError
-from service.oauth import PendingLogin, code_challenge_s256, start_login
+from service.oauth import code_challenge_s256, start_login
 from service.profiles import GrantType
 from tests.conformance.loopback_driver import FakeTokenEndpoint, LoopbackLogin
-from tests.support.servers import free_port
+from tests.support.servers import free_port, listening_addresses
 
 SIDE = "client"
 ENDPOINTS = environments.resolve("http://127.0.0.1:9")  # never contacted by implicit logins
 TOKEN = "implicit-access-token-abc"
 # the one-time loopback certificate is self-signed by design (R29)
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
-
-
-def _listeners(port: int) -> list[str]:
-    """Local addresses listening on port, from /proc/net/tcp{,6} (state 0A = LISTEN)."""
-    found = []
-    for name, size in (("tcp", 4), ("tcp6", 16)):
-        for line in Path(f"/proc/net/{name}").read_text().splitlines()[1:]:
-            fields = line.split()
-            addr, port_hex = fields[1].split(":")
-            if fields[3] == "0A" and int(port_hex, 16) == port:
-                raw = bytes.fromhex(addr)
-                words = b"".join(raw[i:i + 4][::-1] for i in range(0, size, 4))
-                found.append(str(ipaddress.ip_address(words)))
-    return found
 
 
 def test_R5_relay_page_has_nonce_csp_no_referrer_and_no_third_party_resources():
@@ -70,7 +55,7 @@ def test_R18_listens_on_loopback_interface_only():
     """R18 — RFC 8252 §8.3: bound to loopback addresses (127.0.0.1, ::1 for localhost), never 0.0.0.0 / ::."""
     port = free_port()
     login = LoopbackLogin(GrantType.IMPLICIT, f"http://localhost:{port}", ENDPOINTS)
-    listening = _listeners(port)
+    listening = listening_addresses(port)
     assert "127.0.0.1" in listening
     assert all(ipaddress.ip_address(a).is_loopback for a in listening), listening
     login.relay({"access_token": TOKEN, "token_type": "bearer", "state": login.state})

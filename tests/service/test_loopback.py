@@ -15,6 +15,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+
+from tests.support.servers import listening_addresses
 import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,23 +29,6 @@ from service.profiles import GrantType
 ENDPOINTS = resolve("http://127.0.0.1:9")  # implicit logins never contact it
 HAVE_IPV6 = socket.has_ipv6 and Path("/proc/net/if_inet6").exists() and "00000000000000000000000000000001" in \
     Path("/proc/net/if_inet6").read_text()
-
-
-def listeners(port: int) -> set[str]:
-    """Local addresses in LISTEN state on port, from /proc/net/tcp and tcp6."""
-    found = set()
-    for name, size in (("tcp", 4), ("tcp6", 16)):
-        table = Path(f"/proc/net/{name}")
-        if not table.exists():
-            continue
-        for line in table.read_text().splitlines()[1:]:
-            fields = line.split()
-            addr, port_hex = fields[1].split(":")
-            if fields[3] == "0A" and int(port_hex, 16) == port:
-                raw = bytes.fromhex(addr)
-                words = b"".join(raw[i:i + 4][::-1] for i in range(0, size, 4))
-                found.add(str(ipaddress.ip_address(words)))
-    return found
 
 
 def non_loopback_addresses() -> list[str]:
@@ -139,7 +124,7 @@ def test_bind_hosts_never_yields_a_non_loopback_address(host):
 @pytest.mark.skipif(not HAVE_IPV6, reason="this machine has no ::1")
 def test_localhost_listens_on_both_loopback_addresses_and_nothing_else():
     login = Login("http://localhost:0")
-    assert listeners(login.port) == {"127.0.0.1", "::1"}  # never 0.0.0.0 or ::
+    assert listening_addresses(login.port) == {"127.0.0.1", "::1"}  # never 0.0.0.0 or ::
     others = non_loopback_addresses()
     for address in others:
         assert refused(address, login.port), address
@@ -148,16 +133,16 @@ def test_localhost_listens_on_both_loopback_addresses_and_nothing_else():
     page = login.relay(f"http://[::1]:{login.port}")
     assert page.status_code == 200 and "Login complete" in page.text
     assert login.result().access_token == "tok"
-    assert listeners(login.port) == set()
+    assert listening_addresses(login.port) == set()
     assert refused("127.0.0.1", login.port) and refused("::1", login.port)  # R19
 
 
 def test_ip_literal_listens_on_that_address_only():
     login = Login("http://127.0.0.1:0")
-    assert listeners(login.port) == {"127.0.0.1"}
+    assert listening_addresses(login.port) == {"127.0.0.1"}
     assert login.relay(f"http://127.0.0.1:{login.port}").status_code == 200
     assert login.result().access_token == "tok"
-    assert listeners(login.port) == set()
+    assert listening_addresses(login.port) == set()
 
 
 @pytest.mark.skipif(not HAVE_IPV6, reason="this machine has no ::1")
@@ -170,7 +155,7 @@ def test_fixed_port_taken_on_ipv6_is_a_clear_error_not_a_silent_half_bind():
             pytest.skip("the IPv4 port is taken too")
         with pytest.raises(NetworkError, match=rf"::1 port {port}: it is in use by another program"):
             listen_loopback(("127.0.0.1", "::1"), port)
-        assert listeners(port) == {"::1"}  # our 127.0.0.1 socket was closed again
+        assert listening_addresses(port) == {"::1"}  # our 127.0.0.1 socket was closed again
 
 
 @pytest.mark.skipif(not HAVE_IPV6, reason="this machine has no ::1")
@@ -202,7 +187,7 @@ def test_interrupt_while_waiting_closes_the_port(monkeypatch):
     with pytest.raises(LoginCancelledError, match="cancelled"):
         browser_login(grant=GrantType.PKCE, client_id="c", redirect_uri="http://localhost:0",
                       endpoints=ENDPOINTS, timeout=30, open_browser=False, echo=echo)
-    assert ports and listeners(ports[0]) == set()
+    assert ports and listening_addresses(ports[0]) == set()
 
 
 def test_the_url_is_printed_before_flask_is_imported():
@@ -258,7 +243,7 @@ def test_a_redirect_arriving_before_the_server_is_ready_is_served():
     token = done.get(timeout=15)
     thread.join(timeout=15)
     assert getattr(token, "access_token", token) == "early-token"
-    assert listeners(urlsplit(query["redirect_uri"]).port) == set()
+    assert listening_addresses(urlsplit(query["redirect_uri"]).port) == set()
 
 
 # --- HTTPS: the notice, and a handshake that cannot stall the server (R29) ------------------

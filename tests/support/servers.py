@@ -6,8 +6,8 @@ output instead of hanging the suite.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +19,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from werkzeug.serving import make_server
+
+# SIGTERM the process group, then SIGKILL after a grace period: the demo launcher's own.
+from service.web.demo import stop as stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -90,15 +93,18 @@ def gunicorn(app_spec: str, env: Mapping[str, str] | None = None, workers: int =
             out.close()
 
 
-def stop_process(proc: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM the process group, then SIGKILL after grace seconds."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=grace)
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses in LISTEN state on port, from /proc/net/tcp and tcp6 (Linux)."""
+    found = set()
+    for name, size in (("tcp", 4), ("tcp6", 16)):
+        table = Path(f"/proc/net/{name}")
+        if not table.exists():
+            continue
+        for line in table.read_text().splitlines()[1:]:
+            fields = line.split()
+            addr, port_hex = fields[1].split(":")
+            if fields[3] == "0A" and int(port_hex, 16) == port:
+                raw = bytes.fromhex(addr)
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, size, 4))
+                found.add(str(ipaddress.ip_address(words)))
+    return found
