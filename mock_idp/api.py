@@ -9,12 +9,13 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from flask import Blueprint, Response, jsonify
 
-from .errors import ApiError
+from .errors import ApiError, api_headers
 from .extension import ext
 from .models import Token, User
 from .store import Store, rfc3339
 
 bp = Blueprint("api", __name__, url_prefix="/api/v2")
+bp.after_request(api_headers)
 
 ORGANIZATION = {"id": "00000000-0000-4000-8000-00000000c0de", "name": "Mock Org",
                 "selfUri": "/api/v2/organizations/00000000-0000-4000-8000-00000000c0de"}
@@ -94,5 +95,5 @@ def tokens_me() -> Response:
 @bp.delete("/tokens/me")
 def revoke_token() -> Response:
     token = require_token()
-    ext().store.revoke_token(token.token_hash)
+    ext().store.revoke_token(token)
     return Response(status=204)

@@ -6,11 +6,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 
 from . import api, authorize, clients_api, health, token
 from .config import DEFAULTS, settings
-from .errors import context_id, register_error_handlers
+from .errors import register_error_handlers
 from .extension import KEY, MockIdp
 from .oauth2 import MockAuthorizationServer
 from .seed import load_seed
@@ -41,13 +41,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        if request.path.startswith("/api/"):
-            response.headers["ININ-Correlation-Id"] = context_id()
-            response.headers.setdefault("Cache-Control", "no-store")
-        if current.expose_worker_pid:
+    # No app-wide after_request hook: Flask runs each one on every request, the token
+    # endpoint's included. The /api/v2 headers come from those blueprints and errors.py.
+    if current.expose_worker_pid:
+        @app.after_request
+        def _worker_pid(response: Response) -> Response:
             response.headers["X-Mock-Idp-Worker"] = str(os.getpid())
-        return response
+            return response
 
     return app

@@ -12,12 +12,13 @@ from flask import Blueprint, Response, json, jsonify, request
 from service.redirect_uris import is_valid_redirect_uri
 
 from .api import require_token
-from .errors import ApiError
+from .errors import ApiError, api_headers
 from .extension import ext
 from .models import GRANT_TYPES, VALIDITY_DEFAULT, VALIDITY_MAX, VALIDITY_MIN, Client
 from .store import ClientSpec
 
 bp = Blueprint("clients_api", __name__, url_prefix="/api/v2/oauth/clients")
+bp.after_request(api_headers)
 
 _MAX_NAME = 200
 _PERMISSIONS = {"GET": "oauth:client:view", "POST": "oauth:client:add",

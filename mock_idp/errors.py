@@ -71,12 +71,19 @@ def context_id() -> str:
     return g.context_id
 
 
+def api_headers(response: Response) -> Response:
+    """What every /api/v2 response carries: the view's, and the errors' (404s included)."""
+    response.headers["ININ-Correlation-Id"] = context_id()
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def api_error_response(error: ApiError) -> Response:
     body = {"message": error.message, "code": error.code, "status": error.status,
             "contextId": context_id(), "details": error.details, "errors": []}
     response = jsonify(body)
     response.status_code = error.status
-    return response
+    return api_headers(response)
 
 
 def oauth_error_response(status: int, error: str, description: str) -> Response:

@@ -26,7 +26,7 @@ _GRANTS = {
 
 
 def digest(value: str) -> str:
-    """SHA-256 hex of a secret: tokens, codes and client secrets are stored only this way."""
+    """SHA-256 hex of a secret: codes and client secrets are stored only this way."""
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -53,6 +53,9 @@ class Client(ClientMixin):
     roles: tuple[str, ...]
     secret_hash: str
     date_created: str
+    # Random per creation of this id, kept by updates; tokens carry it, so a client
+    # deleted and made again (same id, from a seed) does not revive the old tokens.
+    incarnation: str = ""
     loopback_any_port: bool = field(default=False, compare=False)
 
     @property
@@ -109,7 +112,8 @@ class AuthCode(AuthorizationCodeMixin):
 
 @dataclass(frozen=True)
 class Token(TokenMixin):
-    token_hash: str
+    """A checked access token: its verified claims with its client and user now."""
+    jti: str
     client: Client
     user: User | None
     grant_type: str

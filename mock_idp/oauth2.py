@@ -1,12 +1,15 @@
 """Authlib's authorization server wired to the store: grants, token generation, requests.
 
 Grants are Authlib's, subclassed only for storage hooks; PKCE is required for
-every code request and only S256 is accepted (R14).
+every code request and only S256 is accepted (R14). Access tokens are signed
+claims (access_tokens.py): issuing one stores nothing, except which token a code
+gave, so that a replay of the code can revoke it.
 """
 from __future__ import annotations
 
-import secrets
+import json
 from collections import defaultdict
+from functools import cached_property
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -21,9 +24,9 @@ from authlib.oauth2.rfc6749.errors import (
 )
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7636 import CodeChallenge
-from flask import Flask
+from flask import Flask, Response
 from flask import request as flask_request
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from .models import AuthCode, Client, User
 from .store import Store
@@ -40,14 +43,29 @@ def _tls_neutral(path: str) -> str:
     return _TLS_NEUTRAL_ORIGIN + path
 
 
+class _RequestPayload(FlaskOAuth2Payload):
+    """The parameters where each endpoint takes them: a GET's query (authorize), a
+    POST's body (token; token.py refuses a query there). Authlib's Flask payload reads
+    werkzeug's `values`, which merges both anew at every read. Wrapped as `values` is:
+    a CombinedMultiDict's .get answers a missing key without raising, a MultiDict's
+    raises and catches an HTTP exception inside (Authlib asks for absent ones)."""
+
+    @cached_property
+    def data(self) -> CombinedMultiDict:
+        request = self._request
+        return CombinedMultiDict([request.form if request.method == "POST" else request.args])
+
+
 class PlainHttpRequest(FlaskOAuth2Request):
     """The current Flask request, accepted whatever the transport."""
 
     def __init__(self, request: Any) -> None:
-        OAuth2Request.__init__(self, method=request.method, uri=_tls_neutral(request.path),
-                               headers=request.headers)
+        OAuth2Request.__init__(self, method=request.method, uri=_tls_neutral(request.path))
+        # Set here, not passed: Authlib's `headers or {}` would count werkzeug's
+        # environ-backed headers, walking the whole environ on every request.
+        self.headers = request.headers
         self._request = request
-        self.payload = FlaskOAuth2Payload(request)
+        self.payload = _RequestPayload(request)
 
 
 class _PairsPayload(OAuth2Payload):
@@ -88,9 +106,10 @@ class MockAuthorizationServer(AuthorizationServer):
         self.store = store
         super().__init__(app, query_client=self._query_client_by_id, save_token=self._save_token)
         self.register_token_generator("default", self._generate_token)
+        # Token grants are tried in this order: the busiest first.
+        self.register_grant(ClientCredentialsGrant)
         self.register_grant(ImplicitGrant)
         self.register_grant(CodeGrant, [S256CodeChallenge(required=True)])
-        self.register_grant(ClientCredentialsGrant)
 
     def _query_client_by_id(self, client_id: str) -> Client | None:
         return self.store.get_client(client_id) if isinstance(client_id, str) else None
@@ -99,6 +118,13 @@ class MockAuthorizationServer(AuthorizationServer):
         if isinstance(request, OAuth2Request):
             return request
         return PlainHttpRequest(flask_request._get_current_object())
+
+    def handle_response(self, status_code: int, payload: Any, headers: Any) -> Response:
+        # As Authlib's, with the stdlib's ready-made JSON encoder: Flask's json.dumps
+        # builds an encoder per call (sorted keys, its default hook) for a flat dict.
+        if isinstance(payload, dict):
+            payload = json.dumps(payload)
+        return Response(payload, status=status_code, headers=headers)
 
     def handle_error_response(self, request: OAuth2Request, error: Any):
         # RFC 6749 §5.2: 401 + WWW-Authenticate only when the client used the
@@ -113,28 +139,28 @@ class MockAuthorizationServer(AuthorizationServer):
             error.description = "The user cancelled the sign-in."
         return super().handle_error_response(request, error)
 
-    @staticmethod
-    def _generate_token(grant_type: str, client: Client, user: User | None = None,
+    def _generate_token(self, grant_type: str, client: Client, user: User | None = None,
                         scope: str | None = None, expires_in: int | None = None,
                         include_refresh_token: bool = True) -> dict[str, Any]:
-        # No refresh tokens at all (R10; Genesys issues none for these grants).
-        generator = BearerTokenGenerator(lambda **_: secrets.token_urlsafe(32), None,
-                                         lambda client, grant_type: client.validity)
-        token = generator.generate(grant_type, client, user=user, scope=scope,
-                                   expires_in=expires_in, include_refresh_token=False)
-        token["token_type"] = "bearer"  # what Genesys sends
+        """Authlib's bearer token response, Genesys-shaped: "bearer", the client's
+        validity, and no refresh token at all (R10; Genesys issues none here)."""
+        scope = BearerTokenGenerator.get_allowed_scope(client, scope)
+        expires_in = client.validity if expires_in is None else expires_in
+        token = {"access_token": self.store.issue_token(
+                     client, user_id=user.id if user else None, grant_type=grant_type,
+                     scope=scope, expires_in=expires_in),
+                 "token_type": "bearer", "expires_in": expires_in}
+        if scope:
+            token["scope"] = scope
         return token
 
     def _save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        """Nothing to store for a token, except which one a code gave (RFC 6749 §4.1.2)."""
         code = request.authorization_code
-        self.store.save_token(
-            token["access_token"], client_id=request.client.id,
-            user_id=request.user.id if request.user else None,
-            # Only the implicit grant issues tokens from a (replayed) authorize request.
-            grant_type="implicit" if isinstance(request, ReplayedRequest)
-            else request.payload.grant_type,
-            scope=token.get("scope", ""), expires_in=token["expires_in"],
-            code_hash=code.code_hash if isinstance(code, AuthCode) else None)
+        if isinstance(code, AuthCode):
+            claims = self.store.token_claims(token["access_token"])
+            assert claims is not None  # just signed by this store
+            self.store.note_code_token(code.code_hash, claims)
 
 
 class ImplicitGrant(grants.ImplicitGrant):

@@ -1,16 +1,23 @@
-"""SQLite store shared by every gunicorn worker: clients, users, tokens, codes, logins.
+"""SQLite store shared by every gunicorn worker: clients, users, codes, logins, revocations.
 
 One connection per thread (reopened after a fork), WAL journal with
-`synchronous=NORMAL`, short transactions (`BEGIN IMMEDIATE` for multi-statement
-writes; a token is one autocommit INSERT). WAL checkpoints, whose fsyncs would
-otherwise stall whichever request happened to trigger one, run on a background
-thread per process. Tokens, codes, client secrets and login-form secrets are
-stored only as SHA-256 hashes; passwords as salted hashes.
+`synchronous=NORMAL`, short `BEGIN IMMEDIATE` transactions. WAL checkpoints, whose
+fsyncs would otherwise stall whichever request happened to trigger one, run on a
+background thread per process.
+
+Access tokens are signed claims (access_tokens.py), so issuing one writes nothing:
+a cross-process write per token was most of the token endpoint's cost under several
+workers. The store holds no tokens at all, only the signing key (meta row
+`token_key`; the file is 0600) and the ids (jti) of revoked tokens until they have expired.
+Codes, client secrets and login-form secrets are stored only as SHA-256 hashes;
+passwords as salted hashes.
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
+import mmap
 import os
 import secrets
 import sqlite3
@@ -26,12 +33,12 @@ from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .access_tokens import Claims, TokenSigner, new_claims
 from .models import CODE_LIFETIME, AuthCode, Client, Token, User, digest
 from .seed import Seed
 
 PENDING_LIFETIME = 600
-PURGE_INTERVAL = 60       # seconds (app clock) between purges of long-expired tokens and codes
-PURGE_AFTER = 3600        # expired tokens and codes are deleted this long after expiry
+PURGE_AFTER = 3600        # expired codes, and revocations of expired tokens, go this long after
 CHECKPOINT_INTERVAL = 0.5  # seconds between background WAL checkpoints
 # Salted, so the store never holds a password, but sized for a mock whose passwords are
 # demo values: about 1.5 ms per check here, where 20,000 iterations cost 8 ms of every
@@ -50,22 +57,23 @@ CREATE TABLE IF NOT EXISTS clients (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL,
     grant_type TEXT NOT NULL, redirect_uris TEXT NOT NULL, scope TEXT NOT NULL,
     validity INTEGER NOT NULL, roles TEXT NOT NULL, secret_hash TEXT NOT NULL,
-    date_created TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tokens (
-    token_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, user_id TEXT,
-    grant_type TEXT NOT NULL, scope TEXT NOT NULL, issued_at REAL NOT NULL,
-    expires_at REAL NOT NULL, revoked_at REAL, code_hash TEXT) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS tokens_expires_at ON tokens (expires_at);
-DROP INDEX IF EXISTS tokens_code_hash;
-CREATE INDEX IF NOT EXISTS tokens_code_hash_nn ON tokens (code_hash) WHERE code_hash IS NOT NULL;
+    date_created TEXT NOT NULL, incarnation TEXT NOT NULL DEFAULT '');
+DROP TABLE IF EXISTS tokens;
+CREATE TABLE IF NOT EXISTS revoked (jti TEXT PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS codes (
     code_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, user_id TEXT NOT NULL,
     redirect_uri TEXT, scope TEXT NOT NULL, code_challenge TEXT,
-    code_challenge_method TEXT, expires_at REAL NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+    code_challenge_method TEXT, expires_at REAL NOT NULL, used INTEGER NOT NULL DEFAULT 0,
+    token_jti TEXT, token_expires_at REAL);
 CREATE TABLE IF NOT EXISTS pending (
     id_hash TEXT PRIMARY KEY, binding_hash TEXT NOT NULL, csrf_hash TEXT NOT NULL,
     params TEXT NOT NULL, expires_at REAL NOT NULL);
 """
+# Columns newer than some stores on disk: added where missing (CREATE IF NOT EXISTS won't).
+_ADDED_COLUMNS = {
+    "clients": (("incarnation", "TEXT NOT NULL DEFAULT ''"),),
+    "codes": (("token_jti", "TEXT"), ("token_expires_at", "REAL")),
+}
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,51 @@ class _Checkpointer:
             conn.close()
 
 
+class _Generation:
+    """Which version of the clients and users every process's cache holds: a counter in
+    a file beside the store (`<db>-generation`), memory-mapped, so checking it costs a
+    memory read where a SQLite query cost about a tenth of a token request.
+
+    A change makes it odd (under an exclusive flock, so changes take turns), commits,
+    then makes it even and higher. Odd means a change is under way, or one died
+    midway: lookups then read the store directly, never a cache. So a reader either
+    sees the counter move, or reads through: no interleaving serves stale data for
+    longer than the change's own request.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            if os.fstat(fd).st_size < 8:
+                os.ftruncate(fd, 8)  # zeros: generation 0; two processes doing this agree
+            self._map = mmap.mmap(fd, 8, access=mmap.ACCESS_READ)
+        finally:
+            os.close(fd)
+
+    def read(self) -> int:
+        return int.from_bytes(self._map[:8], "little")
+
+    @contextlib.contextmanager
+    def changing(self) -> Iterator[None]:
+        # A descriptor of this call's own: flock locks belong to the open file, which a
+        # forked worker would share with its parent.
+        fd = os.open(self.path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            busy = (self.read() + 1) | 1  # the next odd number
+            os.pwrite(fd, busy.to_bytes(8, "little"), 0)
+            try:
+                yield
+            finally:
+                os.pwrite(fd, (busy + 1).to_bytes(8, "little"), 0)
+        finally:
+            os.close(fd)  # releases the flock
+
+    def close(self) -> None:
+        self._map.close()
+
+
 class Store:
     def __init__(self, path: Path, clock: Callable[[], float], loopback_any_port: bool) -> None:
         self.path = path
@@ -146,14 +199,25 @@ class Store:
         self._checkpointer_lock = threading.Lock()
         # Clients and users by id, valid for one directory generation (see _cached).
         self._cache: dict[tuple[str, str], Client | User | None] = {}
-        self._cache_generation: str | None = None
+        self._cache_generation = -1
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        self._generation = _Generation(path.with_name(path.name + "-generation"))
         _enable_wal(self._conn())
         with self._write() as c:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     c.execute(statement)
+            for table, columns in _ADDED_COLUMNS.items():
+                have = {row["name"] for row in c.execute(f"PRAGMA table_info({table})")}
+                for name, declaration in columns:
+                    if name not in have:
+                        c.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+            # First worker in makes the key; the others, and later runs, read it.
+            c.execute("INSERT INTO meta (key, value) VALUES ('token_key', ?)"
+                      " ON CONFLICT(key) DO NOTHING", (secrets.token_hex(32),))
+            key = c.execute("SELECT value FROM meta WHERE key = 'token_key'").fetchone()["value"]
+        self._signer = TokenSigner(bytes.fromhex(key))
 
     # -- plumbing ---------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -168,7 +232,6 @@ class Store:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA wal_autocheckpoint = 0")  # _Checkpointer does it
             self._local.conn, self._local.pid = conn, os.getpid()
-            self._local.next_purge = 0.0
             self._ensure_checkpointer()
         return conn
 
@@ -190,27 +253,21 @@ class Store:
             raise
         conn.execute("COMMIT")
 
-    def _purge_due(self, now: float) -> bool:
-        """True at most once per PURGE_INTERVAL per connection: purging is housekeeping."""
-        if now < self._local.next_purge:
-            return False
-        self._local.next_purge = now + PURGE_INTERVAL
-        return True
-
     # -- directory cache ----------------------------------------------------------
     # Clients and users are read on every token request but change rarely (seed, admin
-    # API). Every such change bumps a generation row in the same transaction; a lookup
-    # reads that one row and serves from this process's cache while it is unchanged,
-    # so a change by any worker is seen by every worker on its next request.
-    @staticmethod
-    def _bump_generation(c: sqlite3.Connection) -> None:
-        c.execute("INSERT INTO meta (key, value) VALUES ('generation', '1') ON CONFLICT(key)"
-                  " DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+    # API). Every such change goes through _directory_write, which moves the shared
+    # generation (_Generation); a lookup serves from this process's cache while the
+    # generation is unchanged, so a change by any worker is seen by every worker on
+    # its next request.
+    @contextlib.contextmanager
+    def _directory_write(self) -> Iterator[sqlite3.Connection]:
+        with self._generation.changing(), self._write() as c:
+            yield c
 
     def _cached(self, kind: str, key: str, load: Callable[[sqlite3.Connection], Any]) -> Any:
-        conn = self._conn()
-        row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        generation = row[0] if row else ""
+        generation = self._generation.read()
+        if generation & 1:  # a change under way, or one that died midway: read through
+            return load(self._conn())
         if generation != self._cache_generation:
             self._cache = {}
             self._cache_generation = generation
@@ -218,7 +275,7 @@ class Store:
         try:
             return cache[(kind, key)]
         except KeyError:
-            value = cache[(kind, key)] = load(conn)
+            value = cache[(kind, key)] = load(self._conn())
             return value
 
     def close(self) -> None:
@@ -228,15 +285,16 @@ class Store:
         self._local.conn = None
         if self._checkpointer is not None:
             self._checkpointer.stop.set()
+        self._generation.close()
 
     # -- seed -------------------------------------------------------------------
     def apply_seed(self, seed: Seed) -> bool:
         """Apply a seed once per store (keyed by its digest); True if it was applied now.
 
-        Several workers may start at once: BEGIN IMMEDIATE serialises them and the
+        Several workers may start at once: the directory lock serialises them and the
         later ones see the digest and skip, so admin-API changes survive restarts.
         """
-        with self._write() as c:
+        with self._directory_write() as c:
             row = c.execute("SELECT value FROM meta WHERE key = 'seed_digest'").fetchone()
             if row and row["value"] == seed.digest:
                 return False
@@ -255,7 +313,6 @@ class Store:
                 self._upsert_client(c, cl.id, spec, digest(cl.secret) if cl.secret else "")
             c.execute("INSERT INTO meta (key, value) VALUES ('seed_digest', ?) ON CONFLICT(key)"
                       " DO UPDATE SET value = excluded.value", (seed.digest,))
-            self._bump_generation(c)
         return True
 
     # -- clients ----------------------------------------------------------------
@@ -263,15 +320,16 @@ class Store:
                        secret_hash: str) -> None:
         c.execute(
             "INSERT INTO clients (id, name, description, grant_type, redirect_uris, scope,"
-            " validity, roles, secret_hash, date_created) VALUES (?,?,?,?,?,?,?,?,?,?)"
+            " validity, roles, secret_hash, date_created, incarnation)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT(id) DO UPDATE SET name=excluded.name, description=excluded.description,"
             " grant_type=excluded.grant_type, redirect_uris=excluded.redirect_uris,"
             " scope=excluded.scope, validity=excluded.validity, roles=excluded.roles,"
             " secret_hash=excluded.secret_hash",
             (client_id, spec.name, spec.description, spec.grant_type,
              json.dumps(list(spec.redirect_uris)), json.dumps(list(spec.scope)), spec.validity,
-             json.dumps(list(spec.roles)), secret_hash, rfc3339(self.clock())))
-        self._bump_generation(c)
+             json.dumps(list(spec.roles)), secret_hash, rfc3339(self.clock()),
+             secrets.token_urlsafe(6)))  # kept by updates: see Client.incarnation
 
     def _client(self, row: sqlite3.Row) -> Client:
         return Client(id=row["id"], name=row["name"], description=row["description"],
@@ -279,7 +337,8 @@ class Store:
                       redirect_uris=tuple(json.loads(row["redirect_uris"])),
                       scope=tuple(json.loads(row["scope"])), validity=row["validity"],
                       roles=tuple(json.loads(row["roles"])), secret_hash=row["secret_hash"],
-                      date_created=row["date_created"], loopback_any_port=self.loopback_any_port)
+                      date_created=row["date_created"], incarnation=row["incarnation"],
+                      loopback_any_port=self.loopback_any_port)
 
     def get_client(self, client_id: str) -> Client | None:
         def load(conn: sqlite3.Connection) -> Client | None:
@@ -294,14 +353,14 @@ class Store:
     def create_client(self, spec: ClientSpec) -> tuple[Client, str]:
         """A new client and its secret (the only time the secret is available)."""
         client_id, secret = str(uuid.uuid4()), secrets.token_urlsafe(32)
-        with self._write() as c:
+        with self._directory_write() as c:
             self._upsert_client(c, client_id, spec, digest(secret))
         client = self.get_client(client_id)
         assert client is not None
         return client, secret
 
     def update_client(self, client_id: str, spec: ClientSpec) -> Client | None:
-        with self._write() as c:
+        with self._directory_write() as c:
             row = c.execute("SELECT secret_hash FROM clients WHERE id = ?", (client_id,)).fetchone()
             if row is None:
                 return None
@@ -309,10 +368,8 @@ class Store:
         return self.get_client(client_id)
 
     def delete_client(self, client_id: str) -> bool:
-        with self._write() as c:
+        with self._directory_write() as c:  # its tokens die with it: see find_token
             deleted = c.execute("DELETE FROM clients WHERE id = ?", (client_id,)).rowcount
-            self._bump_generation(c)
-            c.execute("DELETE FROM tokens WHERE client_id = ?", (client_id,))
             c.execute("DELETE FROM codes WHERE client_id = ?", (client_id,))
         return deleted == 1
 
@@ -334,39 +391,57 @@ class Store:
         return User(row["id"], row["name"], row["email"], row["username"])
 
     # -- tokens -----------------------------------------------------------------
-    def save_token(self, access_token: str, *, client_id: str, user_id: str | None,
-                   grant_type: str, scope: str, expires_in: int,
-                   code_hash: str | None = None) -> None:
-        now = self.clock()
-        conn = self._conn()
-        if self._purge_due(now):
-            conn.execute("DELETE FROM tokens WHERE expires_at < ?", (now - PURGE_AFTER,))
-        # One statement, so its own short transaction: the write lock is held only for it.
-        conn.execute("INSERT INTO tokens (token_hash, client_id, user_id, grant_type, scope,"
-                     " issued_at, expires_at, code_hash) VALUES (?,?,?,?,?,?,?,?)",
-                     (digest(access_token), client_id, user_id, grant_type, scope or "", now,
-                      now + expires_in, code_hash))
+    # Issuing writes nothing. Checking a token reads its client and user (cached) and
+    # looks its jti up among the revocations, so a revocation, or a deleted client
+    # or user, counts on every worker at once. Only revoking writes.
+    def issue_token(self, client: Client, *, user_id: str | None, grant_type: str, scope: str,
+                    expires_in: int) -> str:
+        """A new access token of `client` (for `user_id`): signed claims, nothing stored."""
+        return self._signer.sign(new_claims(
+            client_id=client.id, incarnation=client.incarnation, user_id=user_id,
+            grant_type=grant_type, scope=scope or "", issued_at=self.clock(),
+            lifetime=int(expires_in)))
+
+    def token_claims(self, access_token: str) -> Claims | None:
+        """What a token this store signed says (valid or not); None if it did not sign it."""
+        return self._signer.read(access_token)
 
     def find_token(self, access_token: str) -> Token | None:
-        """The token with its client and user, or None if unknown or its client is gone."""
-        conn = self._conn()
-        row = conn.execute("SELECT * FROM tokens WHERE token_hash = ?",
-                           (digest(access_token),)).fetchone()
-        if row is None:
-            return None
-        client = self.get_client(row["client_id"])
-        user = self.get_user(row["user_id"])
-        if client is None or (row["user_id"] is not None and user is None):
-            return None
-        return Token(token_hash=row["token_hash"], client=client, user=user,
-                     grant_type=row["grant_type"], scope=row["scope"],
-                     issued_at=row["issued_at"], expires_at=row["expires_at"],
-                     revoked=row["revoked_at"] is not None, now=self.clock())
+        """The token with its client and user; None if not ours or its client or user is gone.
 
-    def revoke_token(self, token_hash: str) -> None:
+        A client deleted and later made again with the same id (a seed) has a new
+        incarnation, so the old client's tokens stay dead.
+        """
+        claims = self._signer.read(access_token)
+        if claims is None:
+            return None
+        client = self.get_client(claims.client_id)
+        if client is None or client.incarnation != claims.incarnation:
+            return None
+        user = self.get_user(claims.user_id)
+        if claims.user_id is not None and user is None:
+            return None
+        revoked = self._conn().execute("SELECT 1 FROM revoked WHERE jti = ?",
+                                       (claims.jti,)).fetchone() is not None
+        return Token(jti=claims.jti, client=client, user=user, grant_type=claims.grant_type,
+                     scope=claims.scope, issued_at=claims.issued_at,
+                     expires_at=claims.expires_at, revoked=revoked, now=self.clock())
+
+    def revoke_token(self, token: Token) -> None:
         with self._write() as c:
-            c.execute("UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
-                      (self.clock(), token_hash))
+            self._revoke(c, token.jti, token.expires_at)
+
+    def _revoke(self, c: sqlite3.Connection, jti: str, expires_at: float) -> None:
+        """Record a revocation, and forget those whose tokens have long expired anyway."""
+        c.execute("DELETE FROM revoked WHERE expires_at < ?", (self.clock() - PURGE_AFTER,))
+        c.execute("INSERT INTO revoked (jti, expires_at) VALUES (?, ?) ON CONFLICT(jti) DO NOTHING",
+                  (jti, expires_at))
+
+    def note_code_token(self, code_hash: str, claims: Claims) -> None:
+        """Remember which token a code gave, so a replay of the code can revoke it."""
+        with self._write() as c:
+            c.execute("UPDATE codes SET token_jti = ?, token_expires_at = ? WHERE code_hash = ?",
+                      (claims.jti, claims.expires_at, code_hash))
 
     # -- authorization codes ----------------------------------------------------
     def save_code(self, code: str, *, client_id: str, user_id: str, redirect_uri: str | None,
@@ -389,8 +464,8 @@ class Store:
             if row is None:
                 return None
             if row["used"]:
-                c.execute("UPDATE tokens SET revoked_at = ? WHERE code_hash = ? AND revoked_at IS NULL",
-                          (now, code_hash))
+                if row["token_jti"] is not None:
+                    self._revoke(c, row["token_jti"], row["token_expires_at"])
                 return None
             c.execute("UPDATE codes SET used = 1 WHERE code_hash = ?", (code_hash,))
             if now >= row["expires_at"]:

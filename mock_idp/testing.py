@@ -9,7 +9,6 @@ Importable without starting a server; nothing here is used by the running mock.
 """
 from __future__ import annotations
 
-import secrets
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -52,18 +51,16 @@ def demo_seed() -> Seed:
 
 def issue_token(app: Flask, client_id: str, user_id: str | None = None, *,
                 expires_in: int | None = None) -> str:
-    """An access token stored as if `client_id` (for `user_id`) had just logged in."""
+    """An access token issued as if `client_id` (for `user_id`) had just logged in."""
     mock: MockIdp = app.extensions[KEY]
     client = mock.store.get_client(client_id)
     if client is None:
         raise LookupError(f"no client {client_id!r} in the mock's store")
     if user_id is not None and mock.store.get_user(user_id) is None:
         raise LookupError(f"no user {user_id!r} in the mock's store")
-    token = secrets.token_urlsafe(32)
-    mock.store.save_token(token, client_id=client.id, user_id=user_id,
-                          grant_type=_GRANT_OF[client.grant_type], scope=" ".join(client.scope),
-                          expires_in=client.validity if expires_in is None else expires_in)
-    return token
+    return mock.store.issue_token(client, user_id=user_id, grant_type=_GRANT_OF[client.grant_type],
+                                  scope=" ".join(client.scope),
+                                  expires_in=client.validity if expires_in is None else expires_in)
 
 
 class LoginForm(HTMLParser):

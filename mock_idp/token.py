@@ -32,14 +32,15 @@ def _basic_client_id(header: str) -> str:
     except (UnicodeError, binascii.Error, ValueError):
         raise ValueError("The Basic credentials are not valid base64 of UTF-8 text.") from None
     client_id, sep, _secret = decoded.partition(":")
-    if not sep or not unquote(client_id):
+    client_id = unquote(client_id)
+    if not sep or not client_id:
         raise ValueError("The Basic credentials must be 'client_id:client_secret', "
                          "each form-urlencoded.")
-    return unquote(client_id)
+    return client_id
 
 
 def _precheck(request: Request) -> Response | None:
-    if request.args:
+    if request.query_string and request.args:  # no query: skip parsing one
         return oauth_error_response(400, "invalid_request", "Send the token request parameters "
                                     "in the form body, never in the URL (RFC 6749 §2.3, §3.2).")
     if request.mimetype != FORM:
@@ -61,7 +62,8 @@ def _precheck(request: Request) -> Response | None:
         if "client_secret" in form:
             return oauth_error_response(400, "invalid_request", "Use one client authentication "
                                         "method: HTTP Basic or client_secret in the body (RFC 6749 §2.3).")
-        if form.get("client_id", client_id) != client_id:
+        # `in` first: a MultiDict .get that misses raises and catches an exception inside.
+        if "client_id" in form and form["client_id"] != client_id:
             return oauth_error_response(400, "invalid_request", "The 'client_id' in the body is "
                                         "not the client of the Basic credentials (RFC 6749 §3.2.1).")
     if not form.get("grant_type"):
@@ -71,12 +73,9 @@ def _precheck(request: Request) -> Response | None:
 
 @bp.post("/oauth/token")
 def token() -> Response:
+    """Every answer carries Cache-Control: no-store and Pragma: no-cache (R12) without
+    an after_request hook: Authlib's answers and oauth_error_response (the checks here
+    and errors.py's handlers for this path) all set them. (Flask's empty automatic
+    OPTIONS answer has neither; OPTIONS answers are not cacheable, RFC 9110 §9.3.7.)"""
     # The request object itself, not the context-local proxy: it is read many times.
     return _precheck(request._get_current_object()) or ext().server.create_token_response()
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response

@@ -115,8 +115,12 @@ def test_any_route_any_method(fuzz_app, method, path, hdrs, body):
         return  # would change the shared app; covered above
     response = fuzz_app.test_client().open(path, method=method, headers=hdrs, data=body)
     assert_handled(response)
+    if path == "/oauth/token":  # R12 on every answer, 405s included
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Pragma"] == "no-cache"
     if path.startswith("/api/"):
         assert response.headers["ININ-Correlation-Id"]
+        assert response.headers["Cache-Control"] == "no-store"
         if response.status_code >= 400:
             assert {"message", "code", "status", "contextId"} <= set(response.json)
 
