@@ -1,7 +1,9 @@
 """Implicit and PKCE logins end to end: `gclogin login` plus headless chromium typing.
 
-Warm: the browser is already running (each login gets a fresh context and tab, opened
-before the clock); the clock starts when the CLI prints the authorize URL. Cold: the
+Warm: the browser is already running, one context (profile) for every warm login, as a
+user's browser is; its cookies are cleared before each login, so the IdP always asks for
+the credentials, and each login gets a new tab, opened before the clock; the clock
+starts when the CLI prints the authorize URL. Cold: the
 clock starts before the command, and the browser is launched only once the URL is
 printed. Both stop when the new token lands in config.toml ("profile saved"); command
 exit is recorded too. Playwright's driver is started before any clock (it is the
@@ -112,16 +114,18 @@ def _submit(page) -> None:
     page.keyboard.press("Enter")
 
 
-def login_once(playwright, browser, *, flow: str, profile: str, config: Path,
+def login_once(playwright, context, *, flow: str, profile: str, config: Path,
                env: Mapping[str, str], username: str, password: str,
                timeout: float) -> LoginRun:
-    """One login; browser=None means cold (launch it after the URL appears)."""
+    """One login in a new tab of ``context``; None means cold (launch the browser after the
+    URL appears). The context's cookies are cleared first, so the IdP always asks for
+    the credentials (no single sign-on from an earlier login)."""
     drop_token(config, profile)
     before = cached_token(config, profile)
     cmd = gclogin("--config", str(config), "login", "-p", profile, "--no-browser")
     deadline = time.monotonic() + timeout
-    # A context per login (closing only a tab can hang Playwright once a login is done).
-    context = browser.new_context() if browser is not None else None
+    if context is not None:
+        context.clear_cookies()
     page = context.new_page() if context is not None else None
     own_browser = None
     start = time.perf_counter()
@@ -161,8 +165,9 @@ def login_once(playwright, browser, *, flow: str, profile: str, config: Path,
         if proc.poll() is None:
             stop_process(proc, grace=5)
         reader.join(timeout=5)
-        if context is not None:
-            context.close()
+        if context is not None and page is not None:
+            # Waiting for the close hangs Playwright here now and then once a login is done.
+            page.close(run_before_unload=True)
         if own_browser is not None:
             own_browser.close()
 
@@ -177,13 +182,14 @@ def run_logins(*, flows: Mapping[str, str], config: Path, env: Mapping[str, str]
     with sync_playwright() as playwright:
         browser = _launch(playwright)
         try:
+            context = browser.new_context()
             # One untimed login per flow warms the mock, the CLI's imports and the browser.
             for flow, profile in flows.items() if warmup else ():
-                login_once(playwright, browser, flow=flow, profile=profile, config=config,
+                login_once(playwright, context, flow=flow, profile=profile, config=config,
                            env=env, username=username, password=password, timeout=timeout)
             for flow, profile in flows.items():
                 for _ in range(runs):
-                    results.append(login_once(playwright, browser, flow=flow, profile=profile,
+                    results.append(login_once(playwright, context, flow=flow, profile=profile,
                                               config=config, env=env, username=username,
                                               password=password, timeout=timeout))
         finally:
