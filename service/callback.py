@@ -62,29 +62,26 @@ def complete_code(raw_query: bytes, take_pending: TakePending,
         query = raw_query.decode("utf-8")
     except UnicodeDecodeError:
         return Completion(None, RedirectError("the response is not valid UTF-8"))
-    pending = None
-    try:
-        pending = take_pending(_state_of(query))
-        if pending is None:
-            raise StateError(REFUSED)
-        if pending.grant is not GrantType.PKCE:
-            raise RedirectError("this login expected an implicit (fragment) response")
-        code = parse_code_response(query, pending.state, pending.endpoints.login_url)
-        return Completion(pending, exchange(pending, code))
-    except GcloginError as exc:
-        return Completion(pending, exc)
+    return _complete(query, take_pending, GrantType.PKCE, "this login expected an implicit (fragment) "
+                     "response", lambda p: exchange(p, parse_code_response(query, p.state, p.endpoints.login_url)))
 
 
 def complete_fragment(fragment: str, take_pending: TakePending) -> Completion:
     """The relayed fragment of an implicit redirect, for a waiting login."""
+    return _complete(fragment, take_pending, GrantType.IMPLICIT, "this login expected a code in the "
+                     "query, not a fragment", lambda p: parse_implicit_response(fragment, p.state))
+
+
+def _complete(raw: str, take_pending: TakePending, grant: GrantType, wrong_grant: str,
+              finish: Callable[[PendingLogin], TokenResponse]) -> Completion:
     pending = None
     try:
-        pending = take_pending(_state_of(fragment))
+        pending = take_pending(_state_of(raw))
         if pending is None:
             raise StateError(REFUSED)
-        if pending.grant is not GrantType.IMPLICIT:
-            raise RedirectError("this login expected a code in the query, not a fragment")
-        return Completion(pending, parse_implicit_response(fragment, pending.state))
+        if pending.grant is not grant:
+            raise RedirectError(wrong_grant)
+        return Completion(pending, finish(pending))
     except GcloginError as exc:
         return Completion(pending, exc)
 
