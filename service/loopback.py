@@ -8,8 +8,9 @@ is silenced: the callback query carries the code (R25).
 
 This half imports little: the sockets are bound and the authorize URL printed first,
 then the standard library's HTTP server (service.loopback_app) and, for HTTPS,
-cryptography load while the browser starts. No web framework is involved. Serving is event-driven: the outcome wakes the waiting thread
-at once and a wake-up socket stops the servers at once (no shutdown polling).
+cryptography load while the browser starts; no web framework is involved. Serving is
+event-driven: the outcome wakes the waiting thread at once and a wake-up socket stops
+the servers at once (no shutdown polling).
 """
 from __future__ import annotations
 
