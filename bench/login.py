@@ -101,7 +101,7 @@ def _wait_for_save(config: Path, profile: str, before: str, deadline: float) -> 
 _FOCUS_USERNAME = "document.getElementById('username').focus()"
 
 
-def _type_credentials(page, username: str, password: str) -> None:
+def type_credentials(page, username: str, password: str) -> None:
     """Type as a user would: into the username field, Tab, the password."""
     page.evaluate(_FOCUS_USERNAME)
     page.keyboard.insert_text(username)
@@ -109,7 +109,7 @@ def _type_credentials(page, username: str, password: str) -> None:
     page.keyboard.insert_text(password)
 
 
-def _submit(page) -> None:
+def submit(page) -> None:
     """Enter in the password field: the form's one submit button (#login) submits it."""
     page.keyboard.press("Enter")
 
@@ -148,9 +148,9 @@ def login_once(playwright, context, *, flow: str, profile: str, config: Path,
         # The form is usable once parsed; "load" would also wait for the first paint.
         page.goto(url, timeout=timeout * 1000, wait_until="domcontentloaded")
         marks.append(time.perf_counter())
-        _type_credentials(page, username, password)
+        type_credentials(page, username, password)
         marks.append(time.perf_counter())
-        _submit(page)
+        submit(page)
         marks.append(_wait_for_save(config, profile, before, deadline))
         code = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         exited = time.perf_counter()
@@ -175,28 +175,33 @@ def login_once(playwright, context, *, flow: str, profile: str, config: Path,
 def run_logins(*, flows: Mapping[str, str], config: Path, env: Mapping[str, str],
                username: str, password: str, runs: int, timeout: float,
                warmup: bool = True) -> list[LoginRun]:
-    """`runs` warm then `runs` cold logins per flow (flow -> profile name)."""
+    """Per flow (flow -> profile name) `runs` warm logins, interleaved with as many of the
+    browser floor (flow "floor", see bench.browser_floor), then `runs` cold ones."""
     from playwright.sync_api import sync_playwright
 
+    from bench.browser_floor import floor_once, floor_servers
+
     results: list[LoginRun] = []
+    kw = dict(config=config, env=env, username=username, password=password, timeout=timeout)
     with sync_playwright() as playwright:
         browser = _launch(playwright)
         try:
             context = browser.new_context()
-            # One untimed login per flow warms the mock, the CLI's imports and the browser.
-            for flow, profile in flows.items() if warmup else ():
-                login_once(playwright, context, flow=flow, profile=profile, config=config,
-                           env=env, username=username, password=password, timeout=timeout)
-            for flow, profile in flows.items():
+            with floor_servers() as floor:
+                # One untimed round warms the mock, the CLI's imports and the browser.
+                for _ in range(1 if warmup else 0):
+                    for flow, profile in flows.items():
+                        login_once(playwright, context, flow=flow, profile=profile, **kw)
+                    floor_once(context, floor, username=username, password=password, timeout=timeout)
+                # Interleaved, so a burst of load from elsewhere hits ours and the floor alike.
                 for _ in range(runs):
-                    results.append(login_once(playwright, context, flow=flow, profile=profile,
-                                              config=config, env=env, username=username,
-                                              password=password, timeout=timeout))
+                    for flow, profile in flows.items():
+                        results.append(login_once(playwright, context, flow=flow, profile=profile, **kw))
+                    results.append(floor_once(context, floor, username=username, password=password,
+                                              timeout=timeout))
         finally:
             browser.close()
         for flow, profile in flows.items():
             for _ in range(runs):
-                results.append(login_once(playwright, None, flow=flow, profile=profile,
-                                          config=config, env=env, username=username,
-                                          password=password, timeout=timeout))
+                results.append(login_once(playwright, None, flow=flow, profile=profile, **kw))
     return results

@@ -111,14 +111,24 @@ def render_markdown(results: dict) -> str:
             "(b) browser launch (cold only), (c) login page loaded (new tab, navigation to "
             "DOMContentLoaded), (d) credentials typed through the keyboard (focus, username, Tab, "
             "password; counted against the target), (e) Enter to profile saved "
-            "(mock login, redirect, loopback server, code exchange for PKCE, config write).", "",
+            "(mock login, redirect, loopback server, code exchange for PKCE, config write). "
+            "The browser floor does the same navigations and keystrokes against two servers "
+            "that do nothing (bench/browser_floor.py), interleaved with the warm logins; its "
+            "(e) ends when the callback request arrives.", "",
             "| flow | mode | runs | to profile saved | to exit | (a) | (b) | (c) | (d) | (e) |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for flow, modes in results.get("login", {}).items():
         for mode, agg in modes.items():
-            out.append(f"| {flow} | {mode} | {agg['runs']} | {agg['median_saved_ms']:.0f} | "
+            label = "browser floor" if flow == "floor" else flow
+            out.append(f"| {label} | {mode} | {agg['runs']} | {agg['median_saved_ms']:.0f} | "
                        f"{agg['median_exited_ms']:.0f} | "
                        + " | ".join(f"{v:.0f}" for v in agg["median_stages_ms"].values()) + " |")
+    floor = _get(results, "login", "floor", "warm", "median_saved_ms")
+    above = {flow: _get(results, "login", flow, "warm", "median_saved_ms") for flow in ("implicit", "pkce")}
+    if floor is not None and None not in above.values():
+        out += ["", "Warm logins above the browser floor (ours: IdP, CLI, config write): "
+                + ", ".join(f"{flow} +{v - floor:.0f} ms" for flow, v in above.items())
+                + f" over {floor:.0f} ms."]
     if results.get("failures"):
         out += ["", "## Not measured", ""]
         out += [f"- {f['part']}: {f['error']}" for f in results["failures"]]

@@ -61,6 +61,14 @@ def test_logins_saved_a_profile(smoke, flow, mode):
     assert 0 < agg["median_saved_ms"] <= agg["median_exited_ms"]
 
 
+def test_browser_floor_was_measured_with_the_warm_logins(smoke):
+    floor = smoke[2]["login"]["floor"]
+    assert set(floor) == {"warm"} and floor["warm"]["runs"] == SMOKE.login_runs
+    stages = floor["warm"]["median_stages_ms"]
+    assert all(v > 0 for name, v in stages.items() if "loaded" in name or "typed" in name)
+    assert "browser floor | warm |" in (smoke[1] / "bench.md").read_text()
+
+
 def test_reports_state_every_target(smoke):
     _code, out, results, _log = smoke
     assert [t["status"] for t in results["targets"]].count(report.NOT_MEASURED) == 0
