@@ -1,10 +1,13 @@
 """The browser's own share of a warm login, measured in the same run: the floor.
 
 The same navigations and keystrokes as a login (new tab, login form, credentials typed,
-Enter, POST answered by a 302 to ``localhost``, the callback's GET), against two
-standard-library servers that do nothing: no IdP, no CLI, no config write. What a warm
-login costs above this floor is ours; the floor itself is Chromium and the driver on
-this machine.
+Enter, POST answered by a 302 to ``localhost``), against two standard-library servers
+that do nothing: no IdP, no CLI, no config write. PKCE's floor ends when the callback's
+GET arrives (its query carries the code); implicit's when a relay page, rendered from
+that redirect, has POSTed its fragment back with fetch() as ours does: only a page
+running in the browser can read a fragment, and the redirect is cross-site (a new
+renderer process). What a warm login costs above its floor is ours; the floor itself is
+Chromium and the driver on this machine.
 """
 from __future__ import annotations
 
@@ -18,10 +21,14 @@ from bench.login import STAGES, LoginRun, type_credentials, submit
 
 # The mock's login form, reduced to what the keystrokes need.
 _FORM = (b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in</title></head>'
-         b'<body><form method="post" action="/login"><input id="username" name="username" autofocus>'
+         b'<body><form method="post"><input id="username" name="username" autofocus>'
          b'<input id="password" name="password" type="password"><button id="login">Sign in</button>'
          b'</form></body></html>')
 _DONE = b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Done</title></head></html>'
+_RELAY = (b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Relay</title></head><body>'
+          b'<script>fetch("/", {method: "POST", body: new URLSearchParams({fragment: location.hash})});'
+          b'</script></body></html>')
+_REDIRECTS = {"pkce": "/?code=floor&state=floor", "implicit": "/#access_token=floor&state=floor"}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -46,14 +53,27 @@ class _IdP(_Handler):
 
     def do_POST(self) -> None:  # noqa: N802
         self.rfile.read(min(int(self.headers.get("Content-Length") or 0), 65536))
-        self._send(302, location=f"http://localhost:{self.server.callback_port}/?code=floor&state=floor")
+        flow = "implicit" if "implicit" in self.path else "pkce"
+        self._send(302, location=f"http://localhost:{self.server.callback_port}{_REDIRECTS[flow]}")
 
 
 class _Callback(_Handler):
     def do_GET(self) -> None:  # noqa: N802
-        self.server.arrived.set()  # "profile saved" for the floor: the callback reached us
-        self.server.arrived_at = time.perf_counter()
+        if "code=" in self.path:
+            self._arrived()
+            self._send(200, _DONE)
+        else:
+            self._send(200, _RELAY)
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(min(int(self.headers.get("Content-Length") or 0), 65536))
+        self._arrived()
         self._send(200, _DONE)
+
+    def _arrived(self) -> None:
+        """"Profile saved" for the floor: the login response reached the callback server."""
+        self.server.arrived_at = time.perf_counter()
+        self.server.arrived.set()
 
 
 class _Server(ThreadingHTTPServer):
@@ -82,16 +102,17 @@ def floor_servers() -> Iterator[tuple[_Server, _Server]]:
             server.server_close()
 
 
-def floor_once(context, servers: tuple[_Server, _Server], *, username: str, password: str,
+def floor_once(context, servers: tuple[_Server, _Server], *, flow: str, username: str, password: str,
                timeout: float) -> LoginRun:
-    """One floor login in a new tab of ``context``, timed by the same stages as a warm login."""
+    """One floor login for ``flow`` in a new tab of ``context``, timed by the same stages as
+    a warm login; its flow is reported as "floor_<flow>"."""
     idp, callback = servers
     context.clear_cookies()
     page = context.new_page()
     callback.arrived.clear()
     try:
         start = time.perf_counter()
-        page.goto(f"http://127.0.0.1:{idp.server_address[1]}/oauth/authorize", timeout=timeout * 1000,
+        page.goto(f"http://127.0.0.1:{idp.server_address[1]}/oauth/authorize?flow={flow}", timeout=timeout * 1000,
                   wait_until="domcontentloaded")
         loaded = time.perf_counter()
         type_credentials(page, username, password)
@@ -102,6 +123,6 @@ def floor_once(context, servers: tuple[_Server, _Server], *, username: str, pass
         marks = [start, start, start, loaded, typed, callback.arrived_at]
         stages = {name: (b - a) * 1000 for name, a, b in zip(STAGES, marks, marks[1:])}
         total = (callback.arrived_at - start) * 1000
-        return LoginRun("floor", "warm", total, total, stages)
+        return LoginRun(f"floor_{flow}", "warm", total, total, stages)
     finally:
         page.close(run_before_unload=True)

@@ -175,8 +175,8 @@ def login_once(playwright, context, *, flow: str, profile: str, config: Path,
 def run_logins(*, flows: Mapping[str, str], config: Path, env: Mapping[str, str],
                username: str, password: str, runs: int, timeout: float,
                warmup: bool = True) -> list[LoginRun]:
-    """Per flow (flow -> profile name) `runs` warm logins, interleaved with as many of the
-    browser floor (flow "floor", see bench.browser_floor), then `runs` cold ones."""
+    """Per flow (flow -> profile name) `runs` warm logins, each followed by one of its browser
+    floor (flow "floor_<flow>", see bench.browser_floor), then `runs` cold ones."""
     from playwright.sync_api import sync_playwright
 
     from bench.browser_floor import floor_once, floor_servers
@@ -192,13 +192,14 @@ def run_logins(*, flows: Mapping[str, str], config: Path, env: Mapping[str, str]
                 for _ in range(1 if warmup else 0):
                     for flow, profile in flows.items():
                         login_once(playwright, context, flow=flow, profile=profile, **kw)
-                    floor_once(context, floor, username=username, password=password, timeout=timeout)
+                        floor_once(context, floor, flow=flow, username=username, password=password,
+                                   timeout=timeout)
                 # Interleaved, so a burst of load from elsewhere hits ours and the floor alike.
                 for _ in range(runs):
                     for flow, profile in flows.items():
                         results.append(login_once(playwright, context, flow=flow, profile=profile, **kw))
-                    results.append(floor_once(context, floor, username=username, password=password,
-                                              timeout=timeout))
+                        results.append(floor_once(context, floor, flow=flow, username=username,
+                                                  password=password, timeout=timeout))
         finally:
             browser.close()
         for flow, profile in flows.items():

@@ -61,12 +61,13 @@ def test_logins_saved_a_profile(smoke, flow, mode):
     assert 0 < agg["median_saved_ms"] <= agg["median_exited_ms"]
 
 
-def test_browser_floor_was_measured_with_the_warm_logins(smoke):
-    floor = smoke[2]["login"]["floor"]
+@pytest.mark.parametrize("flow", ["implicit", "pkce"])
+def test_browser_floor_was_measured_with_the_warm_logins(smoke, flow):
+    floor = smoke[2]["login"][f"floor_{flow}"]
     assert set(floor) == {"warm"} and floor["warm"]["runs"] == SMOKE.login_runs
-    stages = floor["warm"]["median_stages_ms"]
-    assert all(v > 0 for name, v in stages.items() if "loaded" in name or "typed" in name)
-    assert "browser floor | warm |" in (smoke[1] / "bench.md").read_text()
+    assert all(v > 0 for v in list(floor["warm"]["median_stages_ms"].values())[2:])
+    markdown = (smoke[1] / "bench.md").read_text()
+    assert f"browser floor, {flow} | warm |" in markdown and f"{flow} " in markdown.split("over their browser floor")[1]
 
 
 def test_reports_state_every_target(smoke):
