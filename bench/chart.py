@@ -45,10 +45,11 @@ def draw(results: dict, path: Path) -> None:
     if floor:
         axes[1][0].axhline(5 * floor, color="tab:red", linestyle="--", linewidth=1)
     login_keys = [(f, m) for f in ("implicit", "pkce") for m in ("warm", "cold")]
-    _bars(axes[1][1], [f"{f} {m}" for f, m in login_keys],
+    login_keys += [("floor_implicit", "warm"), ("floor_pkce", "warm")]
+    _bars(axes[1][1], [f"{f.replace('floor_', 'floor ')} {m}" for f, m in login_keys],
           [login.get(f, {}).get(m, {}).get("median_saved_ms") for f, m in login_keys],
           "Login to profile saved, median (targets: warm 300 ms, cold 2500 ms)", "ms",
-          ["tab:blue", "tab:orange"] * 2)
+          ["tab:blue", "tab:orange"] * 2 + ["tab:gray"] * 2)
     axes[1][1].axhline(300, color="tab:red", linestyle="--", linewidth=1)
     axes[1][1].axhline(2500, color="tab:red", linestyle=":", linewidth=1)
     fig.suptitle(f"gclogin bench, {results['date']} ({results['mode']} run, "

@@ -1,7 +1,9 @@
 """Implicit and PKCE logins end to end: `gclogin login` plus headless chromium typing.
 
-Warm: the browser is already running (each login gets a fresh context and tab, opened
-before the clock); the clock starts when the CLI prints the authorize URL. Cold: the
+Warm: the browser is already running, one context (profile) for every warm login, as a
+user's browser is; its cookies are cleared before each login, so the IdP always asks for
+the credentials, and each login gets a new tab, opened before the clock; the clock
+starts when the CLI prints the authorize URL. Cold: the
 clock starts before the command, and the browser is launched only once the URL is
 printed. Both stop when the new token lands in config.toml ("profile saved"); command
 exit is recorded too. Playwright's driver is started before any clock (it is the
@@ -99,7 +101,7 @@ def _wait_for_save(config: Path, profile: str, before: str, deadline: float) -> 
 _FOCUS_USERNAME = "document.getElementById('username').focus()"
 
 
-def _type_credentials(page, username: str, password: str) -> None:
+def type_credentials(page, username: str, password: str) -> None:
     """Type as a user would: into the username field, Tab, the password."""
     page.evaluate(_FOCUS_USERNAME)
     page.keyboard.insert_text(username)
@@ -107,21 +109,23 @@ def _type_credentials(page, username: str, password: str) -> None:
     page.keyboard.insert_text(password)
 
 
-def _submit(page) -> None:
+def submit(page) -> None:
     """Enter in the password field: the form's one submit button (#login) submits it."""
     page.keyboard.press("Enter")
 
 
-def login_once(playwright, browser, *, flow: str, profile: str, config: Path,
+def login_once(playwright, context, *, flow: str, profile: str, config: Path,
                env: Mapping[str, str], username: str, password: str,
                timeout: float) -> LoginRun:
-    """One login; browser=None means cold (launch it after the URL appears)."""
+    """One login in a new tab of ``context``; None means cold (launch the browser after the
+    URL appears). The context's cookies are cleared first, so the IdP always asks for
+    the credentials (no single sign-on from an earlier login)."""
     drop_token(config, profile)
     before = cached_token(config, profile)
     cmd = gclogin("--config", str(config), "login", "-p", profile, "--no-browser")
     deadline = time.monotonic() + timeout
-    # A context per login (closing only a tab can hang Playwright once a login is done).
-    context = browser.new_context() if browser is not None else None
+    if context is not None:
+        context.clear_cookies()
     page = context.new_page() if context is not None else None
     own_browser = None
     start = time.perf_counter()
@@ -144,9 +148,9 @@ def login_once(playwright, browser, *, flow: str, profile: str, config: Path,
         # The form is usable once parsed; "load" would also wait for the first paint.
         page.goto(url, timeout=timeout * 1000, wait_until="domcontentloaded")
         marks.append(time.perf_counter())
-        _type_credentials(page, username, password)
+        type_credentials(page, username, password)
         marks.append(time.perf_counter())
-        _submit(page)
+        submit(page)
         marks.append(_wait_for_save(config, profile, before, deadline))
         code = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         exited = time.perf_counter()
@@ -161,8 +165,9 @@ def login_once(playwright, browser, *, flow: str, profile: str, config: Path,
         if proc.poll() is None:
             stop_process(proc, grace=5)
         reader.join(timeout=5)
-        if context is not None:
-            context.close()
+        if context is not None and page is not None:
+            # Waiting for the close hangs Playwright here now and then once a login is done.
+            page.close(run_before_unload=True)
         if own_browser is not None:
             own_browser.close()
 
@@ -170,27 +175,34 @@ def login_once(playwright, browser, *, flow: str, profile: str, config: Path,
 def run_logins(*, flows: Mapping[str, str], config: Path, env: Mapping[str, str],
                username: str, password: str, runs: int, timeout: float,
                warmup: bool = True) -> list[LoginRun]:
-    """`runs` warm then `runs` cold logins per flow (flow -> profile name)."""
+    """Per flow (flow -> profile name) `runs` warm logins, each followed by one of its browser
+    floor (flow "floor_<flow>", see bench.browser_floor), then `runs` cold ones."""
     from playwright.sync_api import sync_playwright
 
+    from bench.browser_floor import floor_once, floor_servers
+
     results: list[LoginRun] = []
+    kw = dict(config=config, env=env, username=username, password=password, timeout=timeout)
     with sync_playwright() as playwright:
         browser = _launch(playwright)
         try:
-            # One untimed login per flow warms the mock, the CLI's imports and the browser.
-            for flow, profile in flows.items() if warmup else ():
-                login_once(playwright, browser, flow=flow, profile=profile, config=config,
-                           env=env, username=username, password=password, timeout=timeout)
-            for flow, profile in flows.items():
+            context = browser.new_context()
+            with floor_servers() as floor:
+                # One untimed round warms the mock, the CLI's imports and the browser.
+                for _ in range(1 if warmup else 0):
+                    for flow, profile in flows.items():
+                        login_once(playwright, context, flow=flow, profile=profile, **kw)
+                        floor_once(context, floor, flow=flow, username=username, password=password,
+                                   timeout=timeout)
+                # Interleaved, so a burst of load from elsewhere hits ours and the floor alike.
                 for _ in range(runs):
-                    results.append(login_once(playwright, browser, flow=flow, profile=profile,
-                                              config=config, env=env, username=username,
-                                              password=password, timeout=timeout))
+                    for flow, profile in flows.items():
+                        results.append(login_once(playwright, context, flow=flow, profile=profile, **kw))
+                        results.append(floor_once(context, floor, flow=flow, username=username,
+                                                  password=password, timeout=timeout))
         finally:
             browser.close()
         for flow, profile in flows.items():
             for _ in range(runs):
-                results.append(login_once(playwright, None, flow=flow, profile=profile,
-                                          config=config, env=env, username=username,
-                                          password=password, timeout=timeout))
+                results.append(login_once(playwright, None, flow=flow, profile=profile, **kw))
     return results

@@ -111,14 +111,28 @@ def render_markdown(results: dict) -> str:
             "(b) browser launch (cold only), (c) login page loaded (new tab, navigation to "
             "DOMContentLoaded), (d) credentials typed through the keyboard (focus, username, Tab, "
             "password; counted against the target), (e) Enter to profile saved "
-            "(mock login, redirect, loopback server, code exchange for PKCE, config write).", "",
+            "(mock login, redirect, loopback server, code exchange for PKCE, config write). "
+            "Each flow's browser floor does the same navigations and keystrokes against two "
+            "servers that do nothing (bench/browser_floor.py), right after each warm login; its "
+            "(e) ends when the response reaches the callback server (PKCE: the redirect's GET; "
+            "implicit: the relay page's POST).", "",
             "| flow | mode | runs | to profile saved | to exit | (a) | (b) | (c) | (d) | (e) |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for flow, modes in results.get("login", {}).items():
         for mode, agg in modes.items():
-            out.append(f"| {flow} | {mode} | {agg['runs']} | {agg['median_saved_ms']:.0f} | "
+            label = f"browser floor, {flow[6:]}" if flow.startswith("floor_") else flow
+            out.append(f"| {label} | {mode} | {agg['runs']} | {agg['median_saved_ms']:.0f} | "
                        f"{agg['median_exited_ms']:.0f} | "
                        + " | ".join(f"{v:.0f}" for v in agg["median_stages_ms"].values()) + " |")
+    above = []
+    for flow in ("implicit", "pkce"):
+        ours = _get(results, "login", flow, "warm", "median_saved_ms")
+        floor = _get(results, "login", f"floor_{flow}", "warm", "median_saved_ms")
+        if ours is not None and floor is not None:
+            above.append(f"{flow} {ours:.0f} ms = floor {floor:.0f} ms + {ours - floor:.0f} ms")
+    if above:
+        out += ["", "Warm logins over their browser floor (the rest is ours: IdP, CLI, config "
+                "write): " + "; ".join(above) + "."]
     if results.get("failures"):
         out += ["", "## Not measured", ""]
         out += [f"- {f['part']}: {f['error']}" for f in results["failures"]]

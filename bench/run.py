@@ -197,9 +197,9 @@ class Run:
                                 username=world.username, password=world.password,
                                 runs=s.login_runs, timeout=s.login_timeout_s,
                                 warmup=s.login_warmup)
-        for flow in flows:
+        for flow in [*flows, *(f"floor_{f}" for f in flows)]:
             self.results["login"][flow] = {}
-            for mode in ("warm", "cold"):
+            for mode in ("warm",) if flow.startswith("floor_") else ("warm", "cold"):
                 mine = [r for r in runs if r.flow == flow and r.mode == mode]
                 agg = {"runs": len(mine),
                        "median_saved_ms": statistics.median(r.saved_ms for r in mine),

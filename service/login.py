@@ -1,7 +1,7 @@
 """The three logins, the token cache, and gc's environment-variable overrides.
 
-Nothing heavy is imported here: a browser login imports the loopback server (Flask,
-werkzeug, authlib, cryptography) only when it actually runs, and the HTTP client
+Nothing heavy is imported here: a browser login imports the loopback server
+(http.server, and cryptography for HTTPS) only when it actually runs, and the HTTP client
 (service.api: urllib, http.client, ssl) is imported by the calls that use it, so
 `gclogin profiles list` never loads it.
 """
@@ -147,7 +147,7 @@ def login(profile: Profile, options: LoginOptions = LoginOptions(),
     if grant.is_browser:
         if not profile.client_id:
             raise InvalidValueError("client_credentials", "a client ID is required", profile=profile.name)
-        from .loopback import browser_login  # heavy: Flask, werkzeug, authlib
+        from .loopback import browser_login
         redirect_uri = profile.redirect_uri or build_redirect_uri(0, profile.secure_login_enabled)
         token = browser_login(grant=grant, client_id=profile.client_id, redirect_uri=redirect_uri,
                               endpoints=endpoints, timeout=options.timeout,

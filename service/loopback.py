@@ -6,10 +6,11 @@ optionally over HTTPS with a per-login certificate (R29), serves the callback bl
 at "/", and is shut down after success, error, timeout or Ctrl-C (R19). Its request log
 is silenced: the callback query carries the code (R25).
 
-This half imports nothing heavy: the sockets are bound and the authorize URL printed
-first, then Flask, werkzeug (service.loopback_app) and, for HTTPS, cryptography load
-while the browser starts. Serving is event-driven: the outcome wakes the waiting thread
-at once and a wake-up socket stops the servers at once (no shutdown polling).
+This half imports little: the sockets are bound and the authorize URL printed first,
+then the standard library's HTTP server (service.loopback_app) and, for HTTPS,
+cryptography load while the browser starts; no web framework is involved. Serving is
+event-driven: the outcome wakes the waiting thread at once and a wake-up socket stops
+the servers at once (no shutdown polling).
 """
 from __future__ import annotations
 
@@ -33,9 +34,7 @@ from .oauth import PendingLogin, TokenResponse, start_login
 from .profiles import GrantType
 
 if TYPE_CHECKING:
-    from werkzeug.serving import BaseWSGIServer
-
-    from .loopback_app import QuietRequestHandler, create_loopback_app  # noqa: F401
+    from .loopback_app import LoopbackServer, QuietRequestHandler, create_loopback_app  # noqa: F401
 
 DEFAULT_TIMEOUT = 300.0
 STOP_TIMEOUT = 5.0
@@ -44,7 +43,7 @@ _LAZY = ("create_loopback_app", "QuietRequestHandler")
 
 
 def __getattr__(name: str) -> Any:
-    """The app factory and request handler live in service.loopback_app (imports Flask)."""
+    """The app factory and request handler live in service.loopback_app (loaded after the URL)."""
     if name in _LAZY:
         from . import loopback_app
         return getattr(loopback_app, name)
@@ -120,7 +119,7 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
             _start_serving(serving, sockets, pending, outcomes.put, refused, secure)
         finally:
             for sock in sockets:
-                sock.close()  # werkzeug holds its own duplicate of each descriptor
+                sock.close()  # each server holds its own duplicate of its descriptor
         outcome = _wait(outcomes, timeout)
         if isinstance(outcome, GcloginError):
             raise outcome
@@ -134,14 +133,13 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
 
 def _start_serving(serving: _Serving, sockets: list[socket.socket], pending: PendingLogin,
                    report: Callable[[Outcome], None], refused: Callable[[], None], secure: bool) -> None:
-    """Build the app (warmed up) and a server per socket, and start serving them."""
-    from .loopback_app import create_loopback_app, make_servers, warm_up  # heavy: Flask, werkzeug
+    """Build the app and a server per socket, and start serving them."""
+    from .loopback_app import create_loopback_app, make_servers  # http.server
     ssl_context = None
     if secure:
         from .certs import server_ssl_context  # heavy: cryptography
         ssl_context, _ = server_ssl_context()
     app = create_loopback_app(pending, report, refused)
-    warm_up(app)
     make_servers(sockets, app, ssl_context, into=serving.servers)
     serving.start()
 
@@ -154,7 +152,7 @@ class _Serving:
     """
 
     def __init__(self) -> None:
-        self.servers: list[BaseWSGIServer] = []
+        self.servers: list[LoopbackServer] = []
         self._threads: list[threading.Thread] = []
         self._wake_r, self._wake_w = socket.socketpair()
 
@@ -164,7 +162,7 @@ class _Serving:
             self._threads.append(thread)
             thread.start()
 
-    def _serve(self, server: BaseWSGIServer) -> None:
+    def _serve(self, server: LoopbackServer) -> None:
         """Ctrl-C is blocked here, so the kernel delivers SIGINT to the main thread.
 
         A signal taken by another thread would not wake the main thread's wait (R19).

@@ -1,131 +1,240 @@
-"""The loopback server's Flask app and werkzeug servers: the heavy half of service.loopback.
+"""The loopback server's request handling, on the standard library's HTTP server.
 
-Imported only once the authorize URL has been printed (Flask alone takes about a quarter
-of a second to import), so the user's browser starts while this loads; the sockets are
-already listening, so an early redirect just waits in the kernel's queue.
+A login's loopback server answers two or three requests from one browser, so it needs
+no web framework: importing Flask took about a quarter of a second, which a fast
+browser spent waiting for the redirect to be answered. The callback logic and pages
+are service.callback's, shared with the web service's Flask blueprint.
 """
 from __future__ import annotations
 
 import hmac
+import secrets
+import socket
 import ssl
 import threading
 from collections.abc import Callable
-from socket import socket
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from socketserver import ThreadingMixIn
+from urllib.parse import parse_qsl, unquote, urlsplit
 
-from flask import Flask, Response, request
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
+from .callback import Completion, complete_code, complete_fragment, is_response, page_headers, relay_page, \
+    result_page
 from .errors import GcloginError
-from .loopback_relay import callback_blueprint, render_result
 from .oauth import PendingLogin, TokenResponse
 
 Outcome = TokenResponse | GcloginError
-#: how long a connection to the HTTPS loopback server may take to complete its TLS handshake
+#: how long a connection may take to complete its TLS handshake, or to send its request
 HANDSHAKE_TIMEOUT = 5.0
+REQUEST_TIMEOUT = 30.0
+#: the relay POST carries one fragment (a token, its type, lifetime, scope and state)
+MAX_BODY = 64 * 1024
+FORM = "application/x-www-form-urlencoded"
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """No request log at all: the request line of a PKCE callback holds the code.
+@dataclass(frozen=True)
+class Page:
+    """One answer: ``outcome`` (if any) is reported once the page has been sent."""
 
-    Over HTTPS it also does the TLS handshake, in the connection's own thread and within
-    HANDSHAKE_TIMEOUT (see make_servers), then goes back to blocking reads.
-    """
-
-    def setup(self) -> None:
-        if isinstance(self.request, ssl.SSLSocket):
-            self.request.settimeout(HANDSHAKE_TIMEOUT)
-            self.request.do_handshake()  # a failure ends this connection only (handle_error)
-            self.request.settimeout(None)
-        super().setup()
-
-    def log(self, type: str, message: str, *args: object) -> None:  # noqa: A002
-        return None
+    status: int
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+    outcome: Outcome | None = None
 
 
-def create_loopback_app(pending: PendingLogin, report: Callable[[Outcome], None],
-                        on_refused: Callable[[], None] | None = None) -> Flask:
-    """A Flask app that accepts exactly one response for ``pending`` and reports it.
+class LoopbackApp:
+    """Accepts exactly one response for ``pending`` and reports it.
 
     Only a response carrying this login's state consumes it (R21). Anything else (no
     state, a wrong or stale one) gets an error page and the login keeps waiting, so a
     stray or hostile request from another local program or web page cannot end it
     (R20); ``on_refused`` is told, e.g. to let the user know.
     """
-    app = Flask("service.loopback")
-    lock = threading.Lock()
-    taken: list[bool] = []
 
-    def take_pending(received_state: str | None) -> PendingLogin | None:
-        with lock:
-            if taken or not received_state or not hmac.compare_digest(
-                    received_state.encode("utf-8", "surrogatepass"), pending.state.encode("utf-8")):
-                if on_refused is not None and not taken:
-                    on_refused()
+    def __init__(self, pending: PendingLogin, report: Callable[[Outcome], None],
+                 on_refused: Callable[[], None] | None = None) -> None:
+        self.pending = pending
+        self.report = report
+        self._on_refused = on_refused
+        self._lock = threading.Lock()
+        self._taken = False
+
+    def _take(self, received_state: str | None) -> PendingLogin | None:
+        with self._lock:
+            if self._taken or not received_state or not hmac.compare_digest(
+                    received_state.encode("utf-8", "surrogatepass"), self.pending.state.encode("utf-8")):
+                if self._on_refused is not None and not self._taken:
+                    self._on_refused()
                 return None
-            taken.append(True)  # single use (R21)
-            return pending
+            self._taken = True  # single use (R21)
+            return self.pending
 
-    def finished(response: Response, outcome: Outcome) -> Response:
-        # Report only once the page has been sent, so shutdown doesn't cut it off.
-        response.call_on_close(lambda: report(outcome))
-        return response
+    def get(self, target: str) -> Page:
+        """GET of a request target as sent (``/?code=..``): the response, or the relay page."""
+        parts = urlsplit(target)
+        if unquote(parts.path) != "/":
+            return _page(404, result_page(False, "Not found"))
+        raw_query = parts.query.encode("latin-1")  # http.server decoded the bytes as latin-1
+        if is_response(parts.query):
+            return self._answer(complete_code(raw_query, self._take))
+        nonce = secrets.token_urlsafe(18)
+        return Page(200, relay_page(nonce, "/", fetch=True), page_headers(nonce, connect=True))
 
-    def on_success(_pending: PendingLogin, token: TokenResponse) -> Response:
-        return finished(render_result(True, "Login complete"), token)
+    def post(self, target: str, content_type: str | None, body: bytes) -> Page:
+        """The relay page's POST of the implicit fragment."""
+        if unquote(urlsplit(target).path) != "/":
+            return _page(404, result_page(False, "Not found"))
+        fragment = ""
+        if (content_type or "").split(";")[0].strip().lower() == FORM:
+            fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+            fragment = next((value for name, value in fields if name == "fragment"), "")
+        return self._answer(complete_fragment(fragment, self._take))
 
-    def on_error(used: PendingLogin | None, error: GcloginError) -> Response:
-        response = render_result(False, "Login failed", str(error), 400)
-        return finished(response, error) if used is not None else response
+    @staticmethod
+    def _answer(done: Completion) -> Page:
+        if isinstance(done.outcome, GcloginError):
+            # A refused response consumed nothing: the login goes on waiting, unreported.
+            return _page(400, result_page(False, "Login failed", str(done.outcome)),
+                         None if done.pending is None else done.outcome)
+        return _page(200, result_page(True, "Login complete"), done.outcome)
 
-    app.register_blueprint(callback_blueprint(take_pending=take_pending, on_success=on_success,
-                                              on_error=on_error, path="/"))
-    return app
+
+def _page(status: int, body: str, outcome: Outcome | None = None) -> Page:
+    return Page(status, body, page_headers(secrets.token_urlsafe(18)), outcome)
 
 
-def warm_up(app: Flask) -> None:
-    """Do the first-request work now (compile both templates, build the URL matcher, load the
-    form parser), so the browser's redirect is answered at full speed.
+def create_loopback_app(pending: PendingLogin, report: Callable[[Outcome], None],
+                        on_refused: Callable[[], None] | None = None) -> LoopbackApp:
+    return LoopbackApp(pending, report, on_refused)
 
-    Only the relay page is requested for real: it reads no state and consumes nothing. The
-    result page and the form body are exercised without dispatching, so no login is touched.
+
+class QuietRequestHandler(BaseHTTPRequestHandler):
+    """Serves a LoopbackApp with no request log at all: a PKCE callback's request line
+    holds the code (R25).
+
+    Over HTTPS it also does the TLS handshake, in the connection's own thread and within
+    HANDSHAKE_TIMEOUT (see make_servers). One request per connection.
     """
-    client = app.test_client()
-    client.get("/").close()
-    with app.test_request_context("/", method="POST", data={"fragment": ""}):
-        request.form.get("fragment")
-        render_result(True, "warm-up")
+
+    server: LoopbackServer
+    protocol_version = "HTTP/1.1"  # every answer says Connection: close
+    timeout = REQUEST_TIMEOUT
+
+    def version_string(self) -> str:
+        return "gclogin"
+
+    def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(HANDSHAKE_TIMEOUT)
+            self.request.do_handshake()  # a failure ends this connection only (handle_error)
+        super().setup()
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self._send(self.server.app.get(self.path))
+
+    def do_POST(self) -> None:  # noqa: N802
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY:
+            self._send(_page(413 if length > MAX_BODY else 400,
+                             result_page(False, "Login failed", "The request body is missing or too large.")))
+            return
+        body = self.rfile.read(length)
+        self._send(self.server.app.post(self.path, self.headers.get("Content-Type"), body))
+
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        """Every other method (PUT, OPTIONS, ...) is 405, not http.server's 501."""
+        if name.startswith("do_"):
+            return self._not_allowed
+        raise AttributeError(name)
+
+    def _not_allowed(self) -> None:
+        page = _page(405, result_page(False, "Method not allowed"))
+        self._send(Page(page.status, page.body, {**page.headers, "Allow": "GET, POST"}))
+
+    def _send(self, page: Page) -> None:
+        data = page.body.encode("utf-8")
+        self.send_response(page.status)
+        for name, value in page.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        self.wfile.flush()
+        self.close_connection = True
+        if page.outcome is not None:
+            # Reported only once the page has been sent, so shutdown doesn't cut it off.
+            self.server.app.report(page.outcome)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server's own error pages may quote the request line, which can hold a code.
+        super().send_error(code)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        return None
 
 
-def make_servers(sockets: list[socket], app: Flask, ssl_context: ssl.SSLContext | None,
-                 into: list[BaseWSGIServer]) -> None:
-    """A threaded werkzeug server on each listening socket (werkzeug keeps its own duplicate),
-    appended to ``into`` as soon as it exists so the caller can always close it. Not started.
+class LoopbackServer(ThreadingMixIn, HTTPServer):
+    """A threaded HTTP server on an already-listening socket (a duplicate of the caller's)."""
+
+    daemon_threads = True
+
+    def __init__(self, sock: socket.socket, app: LoopbackApp) -> None:
+        super().__init__(sock.getsockname()[:2], QuietRequestHandler, bind_and_activate=False)
+        self.socket.close()
+        self.socket = sock.dup()
+        self.app = app
+
+    def server_bind(self) -> None:  # the socket is bound already
+        return None
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A broken connection to the one-login server is not worth a traceback on stderr."""
+        return None
+
+
+def make_servers(sockets: list[socket.socket], app: LoopbackApp, ssl_context: ssl.SSLContext | None,
+                 into: list[LoopbackServer]) -> None:
+    """A threaded server on each listening socket, appended to ``into`` as soon as it exists
+    so the caller can always close it. Not started.
 
     Each listening socket is made non-blocking and the server's timeout is 0: the caller
     calls handle_request() only when its selector says a connection is waiting, and a
     connection gone before accept() is then skipped instead of blocking the loop.
 
-    TLS: werkzeug would wrap the listening socket, and then ``accept()`` itself runs the
-    handshake, with no timeout, in the one thread serving that address: a local program
-    that connects and never sends a ClientHello would block every later connection,
-    the browser's callback included. So the listening socket stays plain, accepted
-    connections are wrapped without a handshake (_tls_accept), and QuietRequestHandler
-    does the handshake in the connection's thread within HANDSHAKE_TIMEOUT.
+    TLS: wrapping the listening socket would run the handshake inside ``accept()``, with no
+    timeout, in the one thread serving that address: a local program that connects and
+    never sends a ClientHello would block every later connection, the browser's callback
+    included. So the listening socket stays plain, accepted connections are wrapped
+    without a handshake (_tls_accept), and QuietRequestHandler does the handshake in the
+    connection's thread within HANDSHAKE_TIMEOUT.
     """
     for sock in sockets:
-        host, port = sock.getsockname()[:2]
-        server = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler,
-                             fd=sock.fileno())
+        server = LoopbackServer(sock, app)
         into.append(server)
-        server.handle_error = _ignore_error  # type: ignore[method-assign]
         server.timeout = 0
         server.socket.setblocking(False)
         if ssl_context is not None:
-            server.ssl_context = ssl_context  # werkzeug: wsgi.url_scheme https, TLS errors are quiet
             server.get_request = _tls_accept(server.socket, ssl_context)  # type: ignore[method-assign]
+        else:
+            server.get_request = _plain_accept(server.socket)  # type: ignore[method-assign]
 
 
-def _tls_accept(listener: socket, context: ssl.SSLContext) -> Callable[[], tuple[ssl.SSLSocket, object]]:
+def _plain_accept(listener: socket.socket) -> Callable[[], tuple[socket.socket, object]]:
+    def get_request() -> tuple[socket.socket, object]:
+        conn, address = listener.accept()  # non-blocking listener: BlockingIOError is skipped
+        conn.setblocking(True)
+        return conn, address
+
+    return get_request
+
+
+def _tls_accept(listener: socket.socket, context: ssl.SSLContext) -> Callable[[], tuple[ssl.SSLSocket, object]]:
     """A get_request for socketserver: accept, and wrap for TLS without handshaking yet."""
 
     def get_request() -> tuple[ssl.SSLSocket, object]:
@@ -138,8 +247,3 @@ def _tls_accept(listener: socket, context: ssl.SSLContext) -> Callable[[], tuple
             raise
 
     return get_request
-
-
-def _ignore_error(_request: object, _client_address: object) -> None:
-    """A broken connection to the one-login server is not worth a traceback on stderr."""
-    return None

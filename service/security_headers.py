@@ -9,14 +9,18 @@ from collections.abc import Iterable
 
 
 def content_security_policy(nonce: str, *, form_action: Iterable[str] = ("'self'",),
-                            scripts: bool = True, own_assets: bool = False) -> str:
+                            scripts: bool = True, own_assets: bool = False,
+                            connect_self: bool = False) -> str:
     """Nothing loads but nonce'd inline styles (and scripts, if ``scripts``), plus this
-    origin's stylesheet and images if ``own_assets``; forms lead only to ``form_action``
-    (an empty one allows none); no framing, no ``<base>``."""
+    origin's stylesheet and images if ``own_assets``; scripts may fetch() only this
+    origin, and only if ``connect_self``; forms lead only to ``form_action`` (an empty
+    one allows none); no framing, no ``<base>``."""
     own = "'self' " if own_assets else ""
     directives = ["default-src 'none'"]
     if scripts:
         directives.append(f"script-src 'nonce-{nonce}'")
+    if connect_self:
+        directives.append("connect-src 'self'")
     directives.append(f"style-src {own}'nonce-{nonce}'")
     if own_assets:
         directives.append("img-src 'self'")

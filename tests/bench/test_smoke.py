@@ -61,6 +61,15 @@ def test_logins_saved_a_profile(smoke, flow, mode):
     assert 0 < agg["median_saved_ms"] <= agg["median_exited_ms"]
 
 
+@pytest.mark.parametrize("flow", ["implicit", "pkce"])
+def test_browser_floor_was_measured_with_the_warm_logins(smoke, flow):
+    floor = smoke[2]["login"][f"floor_{flow}"]
+    assert set(floor) == {"warm"} and floor["warm"]["runs"] == SMOKE.login_runs
+    assert all(v > 0 for v in list(floor["warm"]["median_stages_ms"].values())[2:])
+    markdown = (smoke[1] / "bench.md").read_text()
+    assert f"browser floor, {flow} | warm |" in markdown and f"{flow} " in markdown.split("over their browser floor")[1]
+
+
 def test_reports_state_every_target(smoke):
     _code, out, results, _log = smoke
     assert [t["status"] for t in results["targets"]].count(report.NOT_MEASURED) == 0

@@ -54,6 +54,8 @@ def test_relay_page_is_locked_down():
     assert resp.headers["Referrer-Policy"] == "no-referrer"
     assert resp.headers["Cache-Control"] == "no-store"
     assert "history.replaceState" in body and 'method="post" action="/callback"' in body
+    # The web service's page submits the form (its answer is a redirect): no fetch() allowed.
+    assert 'data-send="form"' in body and "connect-src" not in csp
     assert "http" not in re.sub(r'<meta[^>]*>', "", body).replace("secure HTTP", "")  # nothing third-party
     assert h.client.get("/callback").headers["Content-Security-Policy"] != csp  # fresh nonce
     assert not h.used  # showing the page consumes nothing
