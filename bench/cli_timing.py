@@ -41,23 +41,33 @@ def compile_bytecode(*packages: Path) -> None:
                    stdout=subprocess.DEVNULL, timeout=300, check=True)
 
 
-def time_command(label: str, argv: Sequence[str], env: Mapping[str, str], runs: int,
-                 warmup: int = 0, timeout: float = 30.0) -> Timing:
-    """Median of `runs` sequential runs after `warmup` discarded ones; output is discarded."""
-    samples: list[float] = []
+def time_commands(commands: Mapping[str, tuple[str, Sequence[str]]], env: Mapping[str, str],
+                  runs: int, warmup: int = 0, timeout: float = 30.0) -> dict[str, Timing]:
+    """Per command (key -> (label, argv)), `runs` timed runs after `warmup` discarded ones.
+
+    The commands take turns, run after run, so a change in the machine's load reaches
+    the floor and the commands measured against it alike. Output is discarded.
+    """
+    samples: dict[str, list[float]] = {key: [] for key in commands}
     for i in range(warmup + runs):
-        start = time.perf_counter()
-        done = subprocess.run(list(argv), env=dict(env), stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              timeout=timeout, check=False)
-        elapsed = (time.perf_counter() - start) * 1000
-        if done.returncode != 0:
-            # stderr is the CLI's one-line error, which by contract holds no secret.
-            raise CommandFailed(f"{label} exited {done.returncode}: "
-                                f"{done.stderr.decode(errors='replace').strip()[:300]}")
-        if i >= warmup:
-            samples.append(elapsed)
-    return Timing(label, samples)
+        for key, (label, argv) in commands.items():
+            elapsed = _run_once(label, argv, env, timeout)
+            if i >= warmup:
+                samples[key].append(elapsed)
+    return {key: Timing(commands[key][0], runs_ms) for key, runs_ms in samples.items()}
+
+
+def _run_once(label: str, argv: Sequence[str], env: Mapping[str, str], timeout: float) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(list(argv), env=dict(env), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          timeout=timeout, check=False)
+    elapsed = (time.perf_counter() - start) * 1000
+    if done.returncode != 0:
+        # stderr is the CLI's one-line error, which by contract holds no secret.
+        raise CommandFailed(f"{label} exited {done.returncode}: "
+                            f"{done.stderr.decode(errors='replace').strip()[:300]}")
+    return elapsed
 
 
 def gclogin(*args: str) -> list[str]:

@@ -222,10 +222,10 @@ class Run:
             "profiles_list": ("gclogin profiles list",
                               cli_timing.gclogin("--config", cfg, "profiles", "list")),
         }
-        for key, (label, argv) in commands.items():
-            timing = cli_timing.time_command(label, argv, env, s.cli_runs, s.cli_warmup_runs)
+        timings = cli_timing.time_commands(commands, env, s.cli_runs, s.cli_warmup_runs)
+        for key, timing in timings.items():
             self.results["cli"][key] = timing.to_json()
-            self.log(f"bench:   {label}: median {timing.median_ms:.1f} ms")
+            self.log(f"bench:   {timing.label}: median {timing.median_ms:.1f} ms")
         floor = self.results["cli"]["floor"]["median_ms"]
         self.results["cli"]["ratios"] = {k: self.results["cli"][k]["median_ms"] / floor
                                          for k in ("users_me_get", "profiles_list")}
