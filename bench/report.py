@@ -41,7 +41,7 @@ def evaluate(results: dict) -> list[Target]:
         _check("token endpoint vs peer (req/s)", ">= 2.5x",
                _get(results, "ratios", "token_vs_peer"), lambda v: v >= 2.5, "{:.2f}x"),
         _check("token endpoint vs Flask ceiling (req/s)", ">= 70%",
-               _get(results, "ratios", "token_vs_ceiling"), lambda v: v >= 0.70, "{:.0%}"),
+               _get(results, "ratios", "token_vs_ceiling"), lambda v: v >= 0.70, "{:.1%}"),
         _check(f"token endpoint p99 at {conns or '?'} connections", "< 20 ms",
                _get(results, "http", "ours_token", "p99_ms"), lambda v: v < 20, "{:.1f} ms"),
         _check("errors (token + users/me, non-2xx and socket)", "0",

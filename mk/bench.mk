@@ -21,7 +21,7 @@ bench-peer: system-packages $(BENCH_PEER_STAMP)
 bench-deps: install system-packages bench-peer
 	@$(PY) -c 'import matplotlib' 2>/dev/null || $(PY) -m pip install -q -e '.[bench]'
 
-# About five minutes; writes reports/bench.md, reports/bench.json and reports/bench.png.
+# About three minutes; writes reports/bench.md, reports/bench.json and reports/bench.png.
 bench: bench-deps
 	$(PY) -m bench $(BENCH_ARGS)
 
