@@ -11,7 +11,7 @@ import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode
 
 from .environments import Endpoints
 from .errors import OAuthError, RedirectError, StateError

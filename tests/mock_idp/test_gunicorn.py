@@ -13,7 +13,7 @@ from mock_idp.config import default_seed_path
 from mock_idp.testing import parse_login_form
 from tests.support.servers import gunicorn
 
-from .conftest import (ALICE, CC, IMPLICIT, PKCE, REDIRECT, code_params, fragment,
+from .conftest import (ALICE, CC, PKCE, REDIRECT, code_params, fragment,
                        implicit_params, pkce_pair, query)
 
 pytestmark = pytest.mark.slow

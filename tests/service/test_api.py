@@ -1,6 +1,5 @@
 """Client authentication (R8, R9) and API error mapping (REFERENCE §8), against a tiny local server."""
 import base64
-import json
 from urllib.parse import parse_qs, unquote, unquote_plus
 
 import pytest
