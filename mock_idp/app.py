@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask
 
 from . import api, authorize, clients_api, health, token
 from .config import DEFAULTS, settings
@@ -15,6 +15,7 @@ from .extension import KEY, MockIdp
 from .oauth2 import MockAuthorizationServer
 from .seed import load_seed
 from .store import Store
+from .token_wsgi import TokenFastPath, WsgiApp
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -41,12 +42,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 
-    # No app-wide after_request hook: Flask runs each one on every request, the token
-    # endpoint's included. The /api/v2 headers come from those blueprints and errors.py.
+    # No app-wide after_request hook: the token endpoint mostly answers outside Flask's
+    # request cycle (token_wsgi.py), and Flask would run the hook on every other request.
+    # The /api/v2 headers come from those blueprints and errors.py.
+    app.wsgi_app = TokenFastPath(app, server, app.wsgi_app)  # type: ignore[method-assign]
     if current.expose_worker_pid:
-        @app.after_request
-        def _worker_pid(response: Response) -> Response:
-            response.headers["X-Mock-Idp-Worker"] = str(os.getpid())
-            return response
-
+        app.wsgi_app = _with_worker_pid(app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+def _with_worker_pid(wsgi_app: WsgiApp) -> WsgiApp:
+    """Tests: which gunicorn worker answered, on every response of either path."""
+    def worker_pid_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, [*headers, ("X-Mock-Idp-Worker", str(os.getpid()))],
+                                  exc_info)
+        return wsgi_app(environ, start)
+    return worker_pid_app

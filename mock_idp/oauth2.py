@@ -57,7 +57,7 @@ class _RequestPayload(FlaskOAuth2Payload):
 
 
 class PlainHttpRequest(FlaskOAuth2Request):
-    """The current Flask request, accepted whatever the transport."""
+    """A Flask request (current or passed in), accepted whatever the transport."""
 
     def __init__(self, request: Any) -> None:
         OAuth2Request.__init__(self, method=request.method, uri=_tls_neutral(request.path))
@@ -117,7 +117,9 @@ class MockAuthorizationServer(AuthorizationServer):
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         if isinstance(request, OAuth2Request):
             return request
-        return PlainHttpRequest(flask_request._get_current_object())
+        # A request passed in (the token endpoint's, perhaps outside any request context),
+        # or Flask's current one.
+        return PlainHttpRequest(flask_request._get_current_object() if request is None else request)
 
     def handle_response(self, status_code: int, payload: Any, headers: Any) -> Response:
         # As Authlib's, with the stdlib's ready-made JSON encoder: Flask's json.dumps

@@ -14,9 +14,11 @@ from flask import Blueprint, Request, Response, request
 
 from .errors import oauth_error_response
 from .extension import ext
+from .oauth2 import MockAuthorizationServer
 
 bp = Blueprint("token", __name__)
 
+PATH = "/oauth/token"
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -71,11 +73,20 @@ def _precheck(request: Request) -> Response | None:
     return None
 
 
-@bp.post("/oauth/token")
-def token() -> Response:
-    """Every answer carries Cache-Control: no-store and Pragma: no-cache (R12) without
+def token_response(request: Request, server: MockAuthorizationServer) -> Response:
+    """The answer to a token request, on either path (this view, or token_wsgi.py).
+
+    Every answer carries Cache-Control: no-store and Pragma: no-cache (R12) without
     an after_request hook: Authlib's answers and oauth_error_response (the checks here
     and errors.py's handlers for this path) all set them. (Flask's empty automatic
-    OPTIONS answer has neither; OPTIONS answers are not cacheable, RFC 9110 §9.3.7.)"""
+    OPTIONS answer has neither; OPTIONS answers are not cacheable, RFC 9110 §9.3.7.)
+    """
+    return _precheck(request) or server.create_token_response(request)
+
+
+@bp.post(PATH)
+def token() -> Response:
+    """Token requests token_wsgi.py leaves to Flask: other content types, no declared
+    length, a body over the limit or not UTF-8."""
     # The request object itself, not the context-local proxy: it is read many times.
-    return _precheck(request._get_current_object()) or ext().server.create_token_response()
+    return token_response(request._get_current_object(), ext().server)

@@ -6,11 +6,14 @@ optionally over HTTPS with a per-login certificate (R29), serves the callback bl
 at "/", and is shut down after success, error, timeout or Ctrl-C (R19). Its request log
 is silenced: the callback query carries the code (R25).
 
-This half imports little: the sockets are bound and the authorize URL printed first,
-then the standard library's HTTP server (service.loopback_app) and, for HTTPS,
-cryptography load while the browser starts; no web framework is involved. Serving is
-event-driven: the outcome wakes the waiting thread at once and a wake-up socket stops
-the servers at once (no shutdown polling).
+The server is the standard library's (service.loopback_app), loaded with this module
+and so before the authorize URL is printed: its import is tens of milliseconds of CPU
+that would otherwise compete with the browser loading the login page. No web framework
+is involved. For HTTPS, cryptography loads and the certificate is made after the URL,
+while the user is at the IdP. The sockets are bound before the URL and the servers built
+just after it; a redirect arriving in between waits in the listening socket's queue.
+Serving is event-driven: the outcome wakes the waiting thread at once and a wake-up
+socket stops the servers at once (no shutdown polling).
 """
 from __future__ import annotations
 
@@ -23,31 +26,19 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .browser import open_browser as launch_browser
 from .environments import Endpoints
 from .errors import (GcloginError, InvalidValueError, LoginCancelledError, LoginTimeoutError, NetworkError,
                      PortInUseError)
+from .loopback_app import LoopbackServer, create_loopback_app, make_servers
 from .oauth import PendingLogin, TokenResponse, start_login
 from .profiles import GrantType
-
-if TYPE_CHECKING:
-    from .loopback_app import LoopbackServer, QuietRequestHandler, create_loopback_app  # noqa: F401
 
 DEFAULT_TIMEOUT = 300.0
 STOP_TIMEOUT = 5.0
 Outcome = TokenResponse | GcloginError
-_LAZY = ("create_loopback_app", "QuietRequestHandler")
-
-
-def __getattr__(name: str) -> Any:
-    """The app factory and request handler live in service.loopback_app (loaded after the URL)."""
-    if name in _LAZY:
-        from . import loopback_app
-        return getattr(loopback_app, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def bind_hosts(redirect_host: str | None) -> tuple[str, ...]:
@@ -113,8 +104,8 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
             opened = launch_browser(url, env) if open_browser else False
             echo(("Opened the login page in your browser: " if opened
                   else "Open this URL in your browser to log in: ") + url)
-            # The heavy part runs while the browser starts and the user signs in at the IdP;
-            # a redirect arriving meanwhile waits in the listening socket's queue.
+            # Built now, while the browser loads the login page; for HTTPS this makes the
+            # certificate. A redirect arriving meanwhile waits in the listening socket's queue.
             serving = _Serving()
             _start_serving(serving, sockets, pending, outcomes.put, refused, secure)
         finally:
@@ -134,7 +125,6 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
 def _start_serving(serving: _Serving, sockets: list[socket.socket], pending: PendingLogin,
                    report: Callable[[Outcome], None], refused: Callable[[], None], secure: bool) -> None:
     """Build the app and a server per socket, and start serving them."""
-    from .loopback_app import create_loopback_app, make_servers  # http.server
     ssl_context = None
     if secure:
         from .certs import server_ssl_context  # heavy: cryptography
@@ -157,10 +147,21 @@ class _Serving:
         self._wake_r, self._wake_w = socket.socketpair()
 
     def start(self) -> None:
-        for server in self.servers:
-            thread = threading.Thread(target=self._serve, args=(server,), name="gclogin-loopback", daemon=True)
-            self._threads.append(thread)
-            thread.start()
+        """Ctrl-C waits until every thread has started: a KeyboardInterrupt inside
+        Thread.start would leave a thread half-started, which stop() could not join. The
+        pending signal is delivered once the mask is restored, at a clean point."""
+        masked = hasattr(signal, "pthread_sigmask")
+        if masked:
+            previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            for server in self.servers:
+                thread = threading.Thread(target=self._serve, args=(server,), name="gclogin-loopback",
+                                          daemon=True)
+                thread.start()
+                self._threads.append(thread)
+        finally:
+            if masked:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
     def _serve(self, server: LoopbackServer) -> None:
         """Ctrl-C is blocked here, so the kernel delivers SIGINT to the main thread.

@@ -402,7 +402,7 @@ def test_ctrl_c_cancels_cleanly(idp, env, tmp_path, command, secure):
         rc, out, err = proc.finish()
     finally:
         proc.kill()
-    assert rc == 130
+    assert rc == 130, err
     assert err.splitlines()[-1] == "Error: login cancelled (Ctrl-C); nothing was saved"
     assert "Traceback" not in err and "Aborted" not in err
     assert _refused(port)

@@ -190,19 +190,45 @@ def test_interrupt_while_waiting_closes_the_port(monkeypatch):
     assert ports and listening_addresses(ports[0]) == set()
 
 
+def test_ctrl_c_while_the_servers_start_cancels_cleanly(monkeypatch):
+    """A Ctrl-C landing as a server thread starts is held until all have started, so the
+    login still ends as a cancel with every thread joined and the port closed (R19)."""
+    import os
+    import signal
+
+    real_start = threading.Thread.start
+    ports: list[int] = []
+
+    def ctrl_c_then_start(thread: threading.Thread) -> None:
+        if thread.name == "gclogin-loopback":
+            os.kill(os.getpid(), signal.SIGINT)
+        real_start(thread)
+
+    def echo(line: str) -> None:
+        if "redirect_uri=" in line:
+            ports.append(int(urlsplit(parse_qs(urlsplit(line.split()[-1]).query)["redirect_uri"][0]).port))
+    monkeypatch.setattr(threading.Thread, "start", ctrl_c_then_start)
+    with pytest.raises(LoginCancelledError, match="cancelled"):
+        browser_login(grant=GrantType.IMPLICIT, client_id="c", redirect_uri="http://localhost:0",
+                      endpoints=ENDPOINTS, timeout=30, open_browser=False, echo=echo)
+    assert [t for t in threading.enumerate() if t.name == "gclogin-loopback"] == []
+    assert ports and listening_addresses(ports[0]) == set()
+
+
 def test_the_loopback_server_needs_no_web_framework():
-    """Binding and printing the URL load nothing heavy; serving loads http.server, never
-    Flask or werkzeug (whose import a fast browser would wait for)."""
+    """The login's module brings the standard library's server with it, so nothing is left
+    to import once the URL is out (the import would compete with the browser for the CPU),
+    and never Flask, werkzeug or cryptography (HTTPS loads that after the URL)."""
     import subprocess
     import sys
 
     heavy = "print(sorted(m for m in ('flask', 'werkzeug', 'jinja2', 'cryptography') if m in sys.modules))\n"
     code = ("import sys, service.loopback as lb\n" + heavy +
-            "print(lb.create_loopback_app.__module__)\n" + heavy)
+            "print(lb.create_loopback_app.__module__, 'http.server' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == ["[]", "service.loopback_app", "[]"]
+    assert out.stdout.splitlines() == ["[]", "service.loopback_app True"]
 
 
 def test_a_redirect_arriving_before_the_server_is_ready_is_served():

@@ -1,0 +1,85 @@
+"""POST /oauth/token ahead of Flask's request cycle: the mock's busiest path, kept lean.
+
+Under gunicorn, Flask's per-request work around the token endpoint (request context,
+routing, werkzeug's form parser, response processing) cost about as much worker CPU
+as Authlib's grant itself (`make bench`; README, Performance). A plain token request
+(POST to the exact path, `application/x-www-form-urlencoded`, a declared length within
+the limit, a UTF-8 body) is answered here by token.token_response, as the Flask view
+would answer it. Anything else goes to Flask, with whatever body was read handed back;
+an exception goes to Flask's error handlers, so it is answered and logged as on any
+route.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import werkzeug.urls  # noqa: F401  registers the "werkzeug.url_quote" codec error handler
+from flask import Flask
+from werkzeug.datastructures import ImmutableMultiDict
+
+from .oauth2 import MockAuthorizationServer
+from .token import FORM, PATH, token_response
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def plain_body_length(environ: dict[str, Any], limit: int) -> int | None:
+    """The body length of a token request this path answers; None leaves it to Flask."""
+    if (environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != PATH
+            or environ.get("CONTENT_TYPE") != FORM):
+        return None
+    length = environ.get("CONTENT_LENGTH")
+    if not isinstance(length, str) or not (length.isascii() and length.isdigit()):
+        return None
+    size = int(length)
+    return size if size <= limit else None
+
+
+def parse_form(body: bytes) -> list[tuple[str, str]] | None:
+    """The fields of a urlencoded body, by werkzeug's own call; None if the body is not
+    UTF-8 (werkzeug then gives an empty form, and Flask's path says what is missing)."""
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        return None
+    return parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote")
+
+
+class TokenFastPath:
+    """WSGI middleware (`app.wsgi_app = TokenFastPath(...)`) in front of the Flask app."""
+
+    def __init__(self, app: Flask, server: MockAuthorizationServer, flask_wsgi: WsgiApp) -> None:
+        self._app = app
+        self._server = server
+        self._flask_wsgi = flask_wsgi
+        limits = (app.config.get("MAX_CONTENT_LENGTH"), app.config.get("MAX_FORM_MEMORY_SIZE"))
+        # With no limit configured at all, Flask's path takes every body.
+        self._limit = min((limit for limit in limits if limit is not None), default=0)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = plain_body_length(environ, self._limit)
+        if length is None:
+            return self._flask_wsgi(environ, start_response)
+        body = environ["wsgi.input"].read(length)
+        fields = parse_form(body) if len(body) == length else None
+        if fields is None:
+            environ["wsgi.input"] = io.BytesIO(body)
+            return self._flask_wsgi(environ, start_response)
+        with self._app.app_context():  # for jsonify in the precheck's error answers
+            request = self._app.request_class(environ)
+            # What werkzeug's own form loading leaves in the instance dict.
+            request.__dict__.update(form=ImmutableMultiDict(fields), files=ImmutableMultiDict(),
+                                    stream=io.BytesIO())
+            try:
+                response = token_response(request, self._server)
+            except Exception as error:  # noqa: BLE001  answered as Flask answers any route
+                response = self._flask_error(environ, error)
+        return response(environ, start_response)
+
+    def _flask_error(self, environ: dict[str, Any], error: Exception) -> Any:
+        app = self._app
+        with app.request_context(environ):
+            return app.finalize_request(app.handle_user_exception(error), from_error_handler=True)
