@@ -64,15 +64,17 @@ def _http_rows(results: dict) -> list[str]:
               "ours_users_me": "mock IdP GET /api/v2/users/me",
               "peer_token": "peer oauth2-mock-server POST /token",
               "ceiling": "Flask \"ok\" route (ceiling)"}
-    rows = ["| endpoint | req/s | p50 ms | p99 ms | non-2xx | socket errors |",
-            "|---|---:|---:|---:|---:|---:|"]
+    rows = ["| endpoint | req/s | p50 ms | p99 ms | non-2xx | socket errors | server CPU us/request |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
     for key, label in labels.items():
         r = _get(results, "http", key)
         if r is None:
-            rows.append(f"| {label} | not measured | | | | |")
+            rows.append(f"| {label} | not measured | | | | | |")
         else:
+            cpu = r.get("server_cpu_us_per_request")
             rows.append(f"| {label} | {r['requests_per_s']:.0f} | {r['p50_ms']:.1f} | "
-                        f"{r['p99_ms']:.1f} | {r['non2xx']} | {r['socket_errors']} |")
+                        f"{r['p99_ms']:.1f} | {r['non2xx']} | {r['socket_errors']} | "
+                        f"{'-' if cpu is None else f'{cpu:.0f}'} |")
     return rows
 
 
@@ -95,6 +97,9 @@ def render_markdown(results: dict) -> str:
     out += [f"| {t['name']} | {t['wanted']} | {t['measured']} | {t['status']} |"
             for t in results["targets"]]
     out += ["", "## HTTP throughput and latency", ""] + _http_rows(results)
+    out += ["", "Server CPU: user + system time of the server's processes (gunicorn's master "
+            "and workers; node) over the measured seconds, per request served. It moves less "
+            "than req/s when wrk and the server share the CPUs."]
     ratios = results.get("ratios", {})
     if ratios:
         out += ["", "Ratios (per round, median over rounds): "

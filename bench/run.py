@@ -63,6 +63,7 @@ def aggregate(rounds: list[wrk.WrkResult]) -> dict:
     """Medians over rounds for rates and percentiles; totals for requests and errors."""
     def med(attr: str) -> float:
         return statistics.median(getattr(r, attr) for r in rounds)
+    cpu = [r.server_cpu_us_per_request for r in rounds]
 
     return {"rounds": len(rounds), "requests": sum(r.requests for r in rounds),
             "requests_per_s": med("requests_per_s"), "p50_ms": med("p50_ms"),
@@ -71,6 +72,7 @@ def aggregate(rounds: list[wrk.WrkResult]) -> dict:
             "non2xx": sum(r.non2xx for r in rounds),
             "socket_errors": sum(r.socket_errors for r in rounds),
             "errors": sum(r.errors for r in rounds),
+            "server_cpu_us_per_request": statistics.median(cpu) if None not in cpu else None,
             "connections": rounds[0].connections, "threads": rounds[0].threads,
             "per_round": [r.to_json() for r in rounds]}
 
@@ -113,7 +115,7 @@ class Run:
         except Exception as exc:  # noqa: BLE001 - recorded, reported, and fails the run
             self.fail(name, exc)
 
-    def start(self, stack: contextlib.ExitStack, name: str, server) -> str | None:
+    def start(self, stack: contextlib.ExitStack, name: str, server) -> servers.Server | None:
         """Enter a server's context on the stack; None (and a recorded failure) if it fails."""
         self.log(f"bench: starting {name}")
         try:
@@ -134,17 +136,17 @@ class Run:
                                   servers.peer(self.out_dir / "bench-peer.log"))
                 ceiling = self.start(stack, "Flask ceiling", servers.ceiling(
                     self.gunicorn, self.out_dir / "bench-ceiling.log"))
-                targets: dict[str, tuple[str, wrk.Request]] = {}
+                targets: dict[str, tuple[servers.Server, str, wrk.Request]] = {}
                 if ours:
-                    fixtures.point_config_at(world, ours)
+                    fixtures.point_config_at(world, ours.base)
                     env = self.cli_env(world)
                     self.part("logins", lambda: self._logins(world, env))
                     basic = base64.b64encode(f"{world.cc_client_id}:{world.cc_secret}".encode()).decode()
-                    targets["ours_token"] = (ours + "/oauth/token", wrk.Request(
+                    targets["ours_token"] = (ours, "/oauth/token", wrk.Request(
                         "POST", "grant_type=client_credentials", FORM, "Basic " + basic))
                     token = fixtures.cached_token(world.config, fixtures.PROFILES["pkce"][0])
                     if token:
-                        targets["ours_users_me"] = (ours + "/api/v2/users/me",
+                        targets["ours_users_me"] = (ours, "/api/v2/users/me",
                                                     wrk.Request("GET", authorization="Bearer " + token))
                         self.part("CLI", lambda: self._cli(world, env))
                     else:
@@ -152,10 +154,10 @@ class Run:
                                   RuntimeError("no login saved a user token to use"))
                 if peer:
                     basic = base64.b64encode(b"bench-peer-client:bench-peer-secret").decode()
-                    targets["peer_token"] = (peer + "/token", wrk.Request(
+                    targets["peer_token"] = (peer, "/token", wrk.Request(
                         "POST", "grant_type=client_credentials", FORM, "Basic " + basic))
                 if ceiling:
-                    targets["ceiling"] = (ceiling + "/", wrk.Request("GET"))
+                    targets["ceiling"] = (ceiling, "/", wrk.Request("GET"))
                 self.part("HTTP", lambda: self._http(targets))
         finally:
             shutil.rmtree(root, ignore_errors=True)
@@ -171,23 +173,24 @@ class Run:
                 if not k.startswith(("GENESYSCLOUD_", "GCLOGIN_", "MOCK_IDP_", "SERVICE_"))}
         return {**keep, "HOME": str(world.home)}
 
-    def _http(self, targets: dict[str, tuple[str, wrk.Request]]) -> None:
+    def _http(self, targets: dict[str, tuple[servers.Server, str, wrk.Request]]) -> None:
         s = self.settings
         done: dict[str, list[wrk.WrkResult]] = {key: [] for key in targets}
         for n in range(1, s.wrk_rounds + 1):
-            for key, (url, request) in targets.items():
+            for key, (server, path, request) in targets.items():
                 if key not in done:
                     continue
                 try:
-                    r = wrk.run(url, request, s.wrk_duration_s, s.wrk_connections, s.wrk_threads,
-                                s.wrk_warmup_s)
+                    r = wrk.run(server.base + path, request, s.wrk_duration_s, s.wrk_connections,
+                                s.wrk_threads, s.wrk_warmup_s, server_cpu=server.cpu_seconds)
                 except wrk.WrkError as exc:
                     self.fail(key, exc)
                     del done[key]
                     continue
                 done[key].append(r)
                 self.log(f"bench:   round {n} {key}: {r.requests_per_s:.0f} req/s, "
-                         f"p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms, errors {r.errors}")
+                         f"p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms, errors {r.errors}, "
+                         f"server CPU {r.server_cpu_us_per_request or 0:.0f} us/request")
         self.results["http"] = {key: aggregate(rounds) for key, rounds in done.items() if rounds}
         self.results["ratios"] = round_ratios(done)
 

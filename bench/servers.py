@@ -5,9 +5,11 @@ import contextlib
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from tests.support.servers import free_port, gunicorn, stop_process, wait_http
 
+from bench.proc_cpu import tree_cpu_seconds
 from bench.settings import REPO, GunicornSettings
 
 PEER_DIR = REPO / "bench" / "peer"
@@ -19,26 +21,37 @@ class ServerError(RuntimeError):
     """A server under test is missing or did not come up."""
 
 
+class Server(NamedTuple):
+    """A running server: where it answers, and its top process (gunicorn's master)."""
+
+    base: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU used so far by the server's processes (the master and its workers)."""
+        return tree_cpu_seconds(self.pid)
+
+
 @contextlib.contextmanager
 def mock_idp(seed: Path, db: Path, settings: GunicornSettings,
-             log: Path) -> Iterator[str]:
+             log: Path) -> Iterator[Server]:
     """Our mock IdP exactly as shipped: gunicorn 'mock_idp:create_app()'."""
     env = {"MOCK_IDP_SEED": str(seed), "MOCK_IDP_DB": str(db), "MOCK_IDP_LOOPBACK_ANY_PORT": "1"}
     with gunicorn("mock_idp:create_app()", env=env, workers=settings.workers,
-                  threads=settings.threads, log_path=log) as (base, _proc):
-        yield base
+                  threads=settings.threads, log_path=log) as (base, proc):
+        yield Server(base, proc.pid)
 
 
 @contextlib.contextmanager
-def ceiling(settings: GunicornSettings, log: Path) -> Iterator[str]:
+def ceiling(settings: GunicornSettings, log: Path) -> Iterator[Server]:
     """The trivial Flask route under the same gunicorn settings."""
     with gunicorn("bench.ceiling:create_app()", workers=settings.workers,
-                  threads=settings.threads, log_path=log) as (base, _proc):
-        yield base
+                  threads=settings.threads, log_path=log) as (base, proc):
+        yield Server(base, proc.pid)
 
 
 @contextlib.contextmanager
-def peer(log: Path) -> Iterator[str]:
+def peer(log: Path) -> Iterator[Server]:
     """The npm package oauth2-mock-server, run by its own CLI on loopback."""
     if not PEER_CLI.exists():
         raise ServerError(f"{PEER_CLI} is missing: run `npm ci --prefix bench/peer` "
@@ -51,6 +64,6 @@ def peer(log: Path) -> Iterator[str]:
         base = f"http://127.0.0.1:{port}"
         try:
             wait_http(base + "/.well-known/openid-configuration", timeout=30, proc=proc)
-            yield base
+            yield Server(base, proc.pid)
         finally:
             stop_process(proc)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 SCRIPT = Path(__file__).with_name("report.lua")
@@ -38,6 +39,8 @@ class WrkResult:
     socket_errors: int
     connections: int
     threads: int
+    # The server's CPU (all its processes) over the measured run, per request served.
+    server_cpu_us_per_request: float | None = None
 
     @property
     def errors(self) -> int:
@@ -71,14 +74,20 @@ def parse_output(stdout: str, connections: int, threads: int) -> WrkResult:
 
 
 def run(url: str, request: Request, duration_s: int, connections: int, threads: int,
-        warmup_s: int = 0) -> WrkResult:
-    """Warm up (results discarded), then measure for a fixed time."""
+        warmup_s: int = 0, server_cpu: Callable[[], float] | None = None) -> WrkResult:
+    """Warm up (results discarded), then measure for a fixed time; with `server_cpu`
+    (CPU seconds the server has used so far), also the server's CPU per request."""
     env = {**os.environ, "BENCH_METHOD": request.method, "BENCH_BODY": request.body,
            "BENCH_CONTENT_TYPE": request.content_type,
            "BENCH_AUTHORIZATION": request.authorization}
     if warmup_s > 0:
         _wrk(url, env, warmup_s, connections, threads)
-    return parse_output(_wrk(url, env, duration_s, connections, threads), connections, threads)
+    before = server_cpu() if server_cpu else 0.0
+    result = parse_output(_wrk(url, env, duration_s, connections, threads), connections, threads)
+    if server_cpu and result.requests:
+        used = server_cpu() - before
+        result = replace(result, server_cpu_us_per_request=used / result.requests * 1e6)
+    return result
 
 
 def _wrk(url: str, env: dict[str, str], duration_s: int, connections: int, threads: int) -> str:

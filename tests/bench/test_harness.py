@@ -1,11 +1,12 @@
 """The bench's pure parts: wrk's result line, compose's gunicorn settings, the targets."""
 import json
+import os
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench import report, wrk
+from bench import proc_cpu, report, wrk
 from bench.settings import gunicorn_settings_from_compose, shipped_gunicorn_settings
 
 
@@ -121,3 +122,55 @@ def test_aggregate_takes_medians_of_rates_and_sums_errors():
     agg = aggregate([_wrk(100, p99=30, errors=1), _wrk(300, p99=10), _wrk(200, p99=20, errors=2)])
     assert (agg["requests_per_s"], agg["p99_ms"], agg["errors"], agg["rounds"]) == (200, 20, 3, 3)
     assert agg["max_ms"] == 60 and len(agg["per_round"]) == 3
+
+
+# --- the server's CPU, from /proc -----------------------------------------------------
+
+def _stat(pid: int, name: str, ppid: int, utime: int, stime: int) -> str:
+    rest = [ppid, 1, 1, 0, -1, 4194560, 100, 0, 0, 0, utime, stime, 0, 0, 20, 0, 1, 0, 5]
+    return f"{pid} ({name}) S " + " ".join(str(v) for v in rest) + "\n"
+
+
+@pytest.mark.parametrize("name", ["gunicorn", "node", "a b", "x) (y", ")", "((("])
+def test_parse_stat_reads_parent_and_cpu_past_any_command_name(name):
+    assert proc_cpu.parse_stat(_stat(42, name, 7, 120, 30)) == (7, 150)
+
+
+@pytest.mark.parametrize("line", ["", "42 gunicorn S 1 2", "42 (x) S 1 2 3", "no paren)"])
+def test_parse_stat_rejects_other_lines(line):
+    with pytest.raises(ValueError):
+        proc_cpu.parse_stat(line)
+
+
+@settings(max_examples=200)
+@given(st.dictionaries(st.integers(1, 30), st.tuples(st.integers(0, 30), st.integers(0, 1000)),
+                       max_size=25), st.integers(1, 30))
+def test_tree_ticks_sums_the_root_and_its_descendants(stats, root):
+    def under_root(pid: int) -> bool:
+        seen = set()
+        while pid in stats and pid not in seen:
+            if pid == root:
+                return True
+            seen.add(pid)
+            pid = stats[pid][0]
+        return False
+    expected = sum(ticks for pid, (_ppid, ticks) in stats.items() if under_root(pid))
+    assert proc_cpu.tree_ticks(root, stats) == expected
+
+
+def test_tree_cpu_seconds_counts_a_busy_child():
+    import subprocess
+    import sys
+
+    burn = ("import sys, time\n"
+            "while time.process_time() < 0.3: pass\n"
+            "print('burnt', flush=True); sys.stdin.read()\n")
+    before = proc_cpu.tree_cpu_seconds(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", burn], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "burnt\n"
+        assert proc_cpu.tree_cpu_seconds(os.getpid()) - before >= 0.25
+        assert proc_cpu.tree_cpu_seconds(child.pid) >= 0.25
+    finally:
+        child.communicate(timeout=30)

@@ -44,6 +44,8 @@ def test_each_server_answered_wrk(smoke, key):
     assert http["requests"] > 0 and http["requests_per_s"] > 0
     assert 0 < http["p50_ms"] <= http["p99_ms"] <= http["max_ms"]
     assert http["connections"] == SMOKE.wrk_connections
+    # Some CPU per request, and less than the whole run's worth of both CPUs per request.
+    assert 0 < http["server_cpu_us_per_request"] < 2 * 1e6 * SMOKE.wrk_duration_s / http["requests"]
 
 
 def test_cli_timings_and_ratios(smoke):
