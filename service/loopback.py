@@ -148,8 +148,9 @@ class _Serving:
 
     def start(self) -> None:
         """Ctrl-C waits until every thread has started: a KeyboardInterrupt inside
-        Thread.start would leave a thread half-started, which stop() could not join. The
-        pending signal is delivered once the mask is restored, at a clean point."""
+        Thread.start would leave a thread half-started, which stop() could not join. In
+        the CLI the main thread is the only one that takes SIGINT (the serving threads
+        block it), so blocking it here holds the signal until the mask is restored."""
         masked = hasattr(signal, "pthread_sigmask")
         if masked:
             previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
@@ -172,8 +173,11 @@ class _Serving:
         if hasattr(signal, "pthread_sigmask"):
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         with selectors.DefaultSelector() as selector:
-            selector.register(server.socket, selectors.EVENT_READ, server)
-            selector.register(self._wake_r, selectors.EVENT_READ, None)
+            try:
+                selector.register(server.socket, selectors.EVENT_READ, server)
+                selector.register(self._wake_r, selectors.EVENT_READ, None)
+            except (ValueError, OSError):  # stop() closed them before this thread got going
+                return
             while True:
                 for key, _ in selector.select():
                     if key.data is None:
