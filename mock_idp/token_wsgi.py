@@ -4,11 +4,11 @@ Under gunicorn, Flask's per-request work around the token endpoint (request cont
 routing, werkzeug's form parser, response processing) cost about as much CPU as
 Authlib's grant and our checks together: `make bench` measured 804 us of server CPU per
 token through Flask, 650 us on this path (README, Performance). A plain token request
-(POST to the exact path, `application/x-www-form-urlencoded`, a declared length within
-the limit, a UTF-8 body) is answered here by token.token_response, as the Flask view
-would answer it. Anything else goes to Flask, with whatever body was read handed back;
-an exception goes to Flask's error handlers, so it is answered and logged as on any
-route.
+(POST to the exact path, no query, `application/x-www-form-urlencoded`, a declared
+length within the limit and no Transfer-Encoding, a UTF-8 body) is answered here by
+token.token_response, as the Flask view would answer it. Anything else goes to Flask,
+with whatever body was read handed back; an exception goes to Flask's error handlers, so
+it is answered and logged as on any route.
 """
 from __future__ import annotations
 
@@ -28,9 +28,15 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def plain_body_length(environ: dict[str, Any], limit: int) -> int | None:
-    """The body length of a token request this path answers; None leaves it to Flask."""
+    """The body length of a token request this path answers; None leaves it to Flask.
+
+    Flask also gets a query string (refused before the body is read, so a client that
+    sends none is answered at once) and any Transfer-Encoding (a chunked body's length
+    is not Content-Length, whatever that says; werkzeug reads it to its end).
+    """
     if (environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != PATH
-            or environ.get("CONTENT_TYPE") != FORM):
+            or environ.get("CONTENT_TYPE") != FORM or environ.get("QUERY_STRING")
+            or "HTTP_TRANSFER_ENCODING" in environ):
         return None
     length = environ.get("CONTENT_LENGTH")
     if not isinstance(length, str) or not (length.isascii() and length.isdigit()):
@@ -56,12 +62,15 @@ class TokenFastPath:
         self._app = app
         self._server = server
         self._flask_wsgi = flask_wsgi
-        limits = (app.config.get("MAX_CONTENT_LENGTH"), app.config.get("MAX_FORM_MEMORY_SIZE"))
-        # With no limit configured at all, Flask's path takes every body.
-        self._limit = min((limit for limit in limits if limit is not None), default=0)
+
+    def _limit(self) -> int:
+        """Werkzeug's limits as configured now; with none at all, Flask takes every body."""
+        config = self._app.config
+        limits = (config.get("MAX_CONTENT_LENGTH"), config.get("MAX_FORM_MEMORY_SIZE"))
+        return min((limit for limit in limits if limit is not None), default=0)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        length = plain_body_length(environ, self._limit)
+        length = plain_body_length(environ, self._limit())
         if length is None:
             return self._flask_wsgi(environ, start_response)
         body = environ["wsgi.input"].read(length)

@@ -147,22 +147,13 @@ class _Serving:
         self._wake_r, self._wake_w = socket.socketpair()
 
     def start(self) -> None:
-        """Ctrl-C waits until every thread has started: a KeyboardInterrupt inside
-        Thread.start would leave a thread half-started, which stop() could not join. In
-        the CLI the main thread is the only one that takes SIGINT (the serving threads
-        block it), so blocking it here holds the signal until the mask is restored."""
-        masked = hasattr(signal, "pthread_sigmask")
-        if masked:
-            previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-        try:
-            for server in self.servers:
-                thread = threading.Thread(target=self._serve, args=(server,), name="gclogin-loopback",
-                                          daemon=True)
-                thread.start()
-                self._threads.append(thread)
-        finally:
-            if masked:
-                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        # A thread joins the list once started: a Ctrl-C inside Thread.start must not leave
+        # stop() a thread it cannot join. Such a thread, if it started at all, is a daemon
+        # that ends on the wake-up socket or on finding its sockets already closed.
+        for server in self.servers:
+            thread = threading.Thread(target=self._serve, args=(server,), name="gclogin-loopback", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def _serve(self, server: LoopbackServer) -> None:
         """Ctrl-C is blocked here, so the kernel delivers SIGINT to the main thread.

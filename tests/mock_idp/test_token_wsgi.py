@@ -84,6 +84,34 @@ def test_unusual_requests_go_to_flask(client, flask_requests, body, content_type
     assert flask_requests == ["flask"]
 
 
+def test_a_chunked_request_goes_to_flask(client, flask_requests):
+    """Whatever Content-Length says, a chunked body's length is its chunks' (RFC 9112 §6.3)."""
+    response = post(client, GRANT, FORM, basic(CC.id, CC.secret),
+                    environ_overrides={"HTTP_TRANSFER_ENCODING": "chunked"})
+    assert response.status_code == 400 and response.json["error"] == "invalid_request"
+    assert flask_requests == ["flask"]
+
+
+class Unreadable(io.BytesIO):
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+
+def test_credentials_in_the_url_are_refused_before_the_body_is_read(client, flask_requests):
+    response = client.post("/oauth/token?client_secret=x", input_stream=Unreadable(),
+                           headers={"Content-Type": FORM, **basic(CC.id, CC.secret)},
+                           environ_overrides={"CONTENT_LENGTH": str(len(GRANT))})
+    assert response.status_code == 400 and "never in the URL" in response.json["error_description"]
+    assert flask_requests == ["flask"]
+
+
+def test_the_body_limit_is_the_one_configured_now(app, client, flask_requests):
+    app.config["MAX_CONTENT_LENGTH"] = 100
+    response = post(client, GRANT + "&pad=" + "x" * 100, FORM, basic(CC.id, CC.secret))
+    assert response.status_code == 413
+    assert flask_requests == ["flask"]
+
+
 def test_oversized_body_goes_to_flask_and_is_413(client, flask_requests):
     response = post(client, GRANT + "&pad=" + "x" * 70_000, FORM, basic(CC.id, CC.secret))
     assert response.status_code == 413 and response.json["error"] == "invalid_request"
@@ -164,6 +192,7 @@ def test_an_error_on_the_fast_path_is_flask_s_500_and_logged(app, client, flask_
     assert "boom" not in response.get_data(as_text=True)
     assert "unhandled error on POST /oauth/token" in caplog.text
     assert CC.secret not in caplog.text
+    assert basic(CC.id, CC.secret)["Authorization"].split()[1] not in caplog.text
     assert flask_requests == []  # answered by Flask's handlers, not its request cycle
 
 
@@ -206,7 +235,8 @@ def test_plain_body_length_of_a_plain_request():
     {"PATH_INFO": "/OAUTH/TOKEN"}, {"CONTENT_TYPE": FLASK_FORM}, {"CONTENT_TYPE": ""},
     {"CONTENT_LENGTH": "101"}, {"CONTENT_LENGTH": ""}, {"CONTENT_LENGTH": "-1"},
     {"CONTENT_LENGTH": "+5"}, {"CONTENT_LENGTH": " 5"}, {"CONTENT_LENGTH": "\u0665"},
-    {"CONTENT_LENGTH": None},
+    {"CONTENT_LENGTH": None}, {"QUERY_STRING": "a=b"}, {"HTTP_TRANSFER_ENCODING": "chunked"},
+    {"HTTP_TRANSFER_ENCODING": ""},
 ])
 def test_plain_body_length_leaves_the_rest_to_flask(change):
     environ = {k: v for k, v in {**plain, **change}.items() if v is not None}

@@ -219,8 +219,9 @@ print("listening:", sorted(listening_addresses(ports[0])))
 
 
 def test_ctrl_c_while_the_servers_start_cancels_cleanly():
-    """A Ctrl-C landing as a server thread starts is held until all have started, so the
-    login still ends as a cancel, with every thread joined and the port closed (R19).
+    """A Ctrl-C landing as a server thread starts still ends the login as a cancel, with no
+    thread left running and the port closed (R19); it once left a thread stop() could not
+    join, and the CLI reported an internal error.
 
     In a process of its own: as in the CLI, its main thread is the only one there to take
     the signal (pytest's process has threads of other tests' servers)."""
