@@ -11,6 +11,7 @@ Token-endpoint errors are Authlib's OAuth2Error, rendered by Authlib as RFC 6749
 """
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 
@@ -86,12 +87,15 @@ def api_error_response(error: ApiError) -> Response:
     return api_headers(response)
 
 
+#: Flask's jsonify output (compact, sorted keys, a final newline), made without an app
+#: context: the token fast path (token_wsgi.py) answers outside one.
+_JSONIFY = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+
+
 def oauth_error_response(status: int, error: str, description: str) -> Response:
-    response = jsonify({"error": error, "error_description": description})
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
+    body = _JSONIFY.encode({"error": error, "error_description": description}) + "\n"
+    return Response(body, status=status, mimetype="application/json",
+                    headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
 def page_error_response(message: str, status: int) -> Response:

@@ -11,13 +11,14 @@ import logging
 from urllib.parse import urlencode
 
 import pytest
-from flask import request_started
+from flask import jsonify, request_started
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 from werkzeug.formparser import FormDataParser
 
 from mock_idp import create_app
+from mock_idp.errors import oauth_error_response
 from mock_idp.testing import app_config
 from mock_idp.token_wsgi import parse_form, plain_body_length
 
@@ -60,8 +61,10 @@ def comparable(response) -> tuple:
     body = response.get_json(silent=True)
     if isinstance(body, dict) and "access_token" in body:
         body = {**body, "access_token": len(body["access_token"]) > 40}
-    headers = sorted((k, v) for k, v in response.headers.items() if k != "Content-Length")
-    return response.status_code, body if body is not None else response.get_data(), headers
+        headers = [(k, v) for k, v in response.headers.items() if k != "Content-Length"]
+    else:  # errors: the very bytes
+        body, headers = response.get_data(), list(response.headers.items())
+    return response.status_code, body, sorted(headers)
 
 
 # --- which path runs ---------------------------------------------------------------
@@ -197,6 +200,16 @@ def test_an_error_on_the_fast_path_is_flask_s_500_and_logged(app, client, flask_
 
 
 # --- the pure parts ----------------------------------------------------------------
+
+@given(st.sampled_from(["invalid_request", "invalid_client"]), st.text(max_size=30))
+def test_oauth_errors_are_written_as_jsonify_writes_them(shared_app, error, description):
+    """Made without an app context (the fast path has none), byte for byte as Flask would."""
+    ours = oauth_error_response(400, error, description)
+    with shared_app.app_context():
+        flask_s = jsonify({"error": error, "error_description": description})
+    assert ours.get_data() == flask_s.get_data()
+    assert ours.headers["Content-Type"] == flask_s.headers["Content-Type"]
+
 
 def werkzeug_form(body: bytes) -> list[tuple[str, str]]:
     _stream, form, _files = FormDataParser().parse(io.BytesIO(body), FORM, len(body), {})
