@@ -95,7 +95,9 @@ def test_R20_loopback_refuses_a_forged_state():
     it): the login keeps waiting and the genuine response still completes it.
     """
     login = LoopbackLogin(GrantType.IMPLICIT, f"http://127.0.0.1:{free_port()}", ENDPOINTS)
-    page = login.relay({"access_token": TOKEN, "token_type": "bearer", "state": login.state[:-1] + "x"})
+    # One character changed, always to a different one (the state ends in "x" 1 time in 64).
+    forged = login.state[:-1] + ("y" if login.state.endswith("x") else "x")
+    page = login.relay({"access_token": TOKEN, "token_type": "bearer", "state": forged})
     assert page.status_code == 400
     assert TOKEN not in page.text
     assert login._done.empty(), "a forged state ended the login"
