@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 PASS, MISS, NOT_MEASURED = "pass", "miss", "not measured"
+PEER_TARGET = 2.5  # token req/s over the peer's
+CEILING_TARGET = 0.70  # token req/s over the Flask ceiling's
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,10 @@ def evaluate(results: dict) -> list[Target]:
     ours = [_get(results, "http", k, "errors") for k in ("ours_token", "ours_users_me")]
     errors = None if None in ours else sum(ours)
     targets = [
-        _check("token endpoint vs peer (req/s)", ">= 2.5x",
-               _get(results, "ratios", "token_vs_peer"), lambda v: v >= 2.5, "{:.2f}x"),
-        _check("token endpoint vs Flask ceiling (req/s)", ">= 70%",
-               _get(results, "ratios", "token_vs_ceiling"), lambda v: v >= 0.70, "{:.1%}"),
+        _check("token endpoint vs peer (req/s)", f">= {PEER_TARGET}x",
+               _get(results, "ratios", "token_vs_peer"), lambda v: v >= PEER_TARGET, "{:.2f}x"),
+        _check("token endpoint vs Flask ceiling (req/s)", f">= {CEILING_TARGET:.0%}",
+               _get(results, "ratios", "token_vs_ceiling"), lambda v: v >= CEILING_TARGET, "{:.1%}"),
         _check(f"token endpoint p99 at {conns or '?'} connections", "< 20 ms",
                _get(results, "http", "ours_token", "p99_ms"), lambda v: v < 20, "{:.1f} ms"),
         _check("errors (token + users/me, non-2xx and socket)", "0",
@@ -57,6 +59,23 @@ def evaluate(results: dict) -> list[Target]:
                               _get(results, "login", flow, "cold", "median_saved_ms"),
                               lambda v: v < 2500, "{:.0f} ms"))
     return targets
+
+
+def peer_target_in_ceiling_terms(ratios: dict[str, float]) -> str | None:
+    """The peer target restated as a share of the Flask ceiling, on this run's machine.
+
+    The two throughput targets coincide only where the ceiling serves about 3.6x the peer.
+    The peer's cost is mostly an RSA signature per token, whose speed relative to Python's
+    differs between CPUs, so on some machines 2.5x the peer asks for nearly the whole
+    ceiling: the report says so rather than leave a miss unexplained.
+    """
+    ceiling_vs_peer = ratios.get("ceiling_vs_peer")
+    if not ceiling_vs_peer:
+        return None
+    share = PEER_TARGET / ceiling_vs_peer
+    return (f"On this machine the Flask ceiling serves {ceiling_vs_peer:.2f}x the peer's req/s, "
+            f"so {PEER_TARGET}x the peer means {share:.0%} of the ceiling "
+            f"(the ceiling target asks for {CEILING_TARGET:.0%}).")
 
 
 def _http_rows(results: dict) -> list[str]:
@@ -104,6 +123,9 @@ def render_markdown(results: dict) -> str:
     if ratios:
         out += ["", "Ratios (per round, median over rounds): "
                 + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items())]
+        restated = peer_target_in_ceiling_terms(ratios)
+        if restated:
+            out += ["", restated]
     out += ["", "## CLI wall time", "", "| command | median ms | ratio to floor |", "|---|---:|---:|"]
     for key, timing in results.get("cli", {}).items():
         if key == "ratios":

@@ -32,7 +32,9 @@ FORM = "application/x-www-form-urlencoded"
 # (numerator, denominator) of each throughput ratio.
 RATIOS = {"token_vs_peer": ("ours_token", "peer_token"),
           "token_vs_ceiling": ("ours_token", "ceiling"),
-          "users_me_vs_ceiling": ("ours_users_me", "ceiling")}
+          "users_me_vs_ceiling": ("ours_users_me", "ceiling"),
+          # Not a target: how far apart the two throughput targets are on this machine.
+          "ceiling_vs_peer": ("ceiling", "peer_token")}
 
 
 def _version(cmd: list[str], pattern: str) -> str:

@@ -113,7 +113,30 @@ def test_ratios_are_taken_within_each_round_then_the_median():
     ratios = round_ratios(http)
     assert ratios["token_vs_peer"] == 2.0  # per round 2.0, 1.5, 4.0
     assert ratios["token_vs_ceiling"] == 0.5  # only the round both sides completed
+    assert ratios["ceiling_vs_peer"] == 4.0
     assert "users_me_vs_ceiling" not in ratios
+
+
+@pytest.mark.parametrize(("ceiling_vs_peer", "share"), [(2.5, "100%"), (2.5 / 0.7, "70%"), (2.63, "95%")])
+def test_the_peer_target_is_restated_as_a_share_of_the_ceiling(ceiling_vs_peer, share):
+    line = report.peer_target_in_ceiling_terms({"ceiling_vs_peer": ceiling_vs_peer})
+    assert f"serves {ceiling_vs_peer:.2f}x the peer's" in line
+    assert f"means {share} of the ceiling" in line
+
+
+@pytest.mark.parametrize("ratios", [{}, {"ceiling_vs_peer": 0.0}, {"token_vs_peer": 2.0}])
+def test_no_restatement_without_both_the_ceiling_and_the_peer(ratios):
+    assert report.peer_target_in_ceiling_terms(ratios) is None
+
+
+def test_the_markdown_report_carries_the_restatement():
+    results = {"date": "d", "mode": "full", "targets": [], "gunicorn": {"workers": 2, "threads": 1, "source": "s"},
+               "settings": {"wrk_threads": 2, "wrk_connections": 32, "wrk_warmup_s": 1, "wrk_duration_s": 4,
+                            "cli_runs": 30, "cli_warmup_runs": 3, "login_runs": 10},
+               "machine": {"cpus": 2, "cpu": "c", "python": "3", "node": "n", "wrk": "w", "chromium": "c",
+                           "load_average_at_start": 0.1},
+               "http": {}, "ratios": {"token_vs_peer": 2.0, "ceiling_vs_peer": 2.5}}
+    assert "2.5x the peer means 100% of the ceiling" in report.render_markdown(results)
 
 
 def test_aggregate_takes_medians_of_rates_and_sums_errors():
