@@ -198,15 +198,32 @@ class Stack:
 
     @contextlib.contextmanager
     def up(self) -> Iterator[Stack]:
-        """Build the image through compose, start the stack, yield; always tear down."""
+        """Build the image through compose, start the stack, yield; always tear down.
+
+        idp starts first, so web can be given its address (compose.test.yaml says why).
+        """
         try:
             self.compose("build", "web", timeout=900)
             self.keep_dependency_layers()
-            self.compose("up", "-d", timeout=300)
+            self.compose("up", "-d", "idp", timeout=300)
+            self.env["GCLOGIN_TEST_IDP_ADDR"] = self.address("idp")
+            self.compose("up", "-d", "--no-deps", "web", timeout=300)
             self.wait_healthy()
             yield self
         finally:
             self.down()
+
+    def address(self, service: str) -> str:
+        """The service's IPv4 address on the project's network."""
+        name = self.containers().get(service)
+        if name is None:
+            raise StackError(f"{service} is not running\n" + self.logs())
+        network = f"{self.project}_default"
+        found = self.podman("inspect", name, "--format",
+                            f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}').stdout.strip()
+        if not found:
+            raise StackError(f"{service} has no address on {network}")
+        return found
 
     def keep_dependency_layers(self) -> None:
         """Tag the Dockerfile's dependency stage (all cache hits, instant) so the next
