@@ -8,6 +8,7 @@ never logged, only method, URL and status.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import sys
 import urllib.error
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from .environments import Endpoints
-from .errors import ApiError, AuthenticationError, NetworkError, OAuthError, RedirectError
+from .errors import ApiError, AuthenticationError, NetworkError, NoResponseError, OAuthError, RedirectError
 
 if TYPE_CHECKING:
     from .oauth import TokenResponse
@@ -128,9 +129,15 @@ def _send(method: str, url: str, data: bytes | None, headers: dict[str, str],
     except urllib.error.HTTPError as exc:
         status, payload = exc.code, exc.read(MAX_BODY)
         exc.close()
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, ValueError) as exc:
+        # urllib wraps what fails while connecting or sending: the server has no whole request.
         reason = getattr(exc, "reason", exc)
         raise NetworkError(f"cannot reach {_origin(url)}: {reason}") from None
+    except (OSError, http.client.HTTPException) as exc:
+        # Raised unwrapped while waiting for or reading the answer: the request went out.
+        # An HTTPException's text may quote what the server sent: its name is enough.
+        reason = exc if isinstance(exc, OSError) else type(exc).__name__
+        raise NoResponseError(f"no answer from {_origin(url)}: {reason}") from None
     _debug("%s %s -> %s", method, url, status)
     return status, payload
 

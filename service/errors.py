@@ -14,6 +14,7 @@ Messages are safe to print: they never contain secrets, tokens, codes or verifie
     ├── LoginCancelledError           Ctrl-C during a browser login
     ├── LoginRequiredError            a browser-grant profile needs `gclogin login`
     ├── NetworkError                  the server could not be reached
+    │   ├── NoResponseError           the request went out, no answer came back
     │   └── PortInUseError            the loopback redirect port is taken (``port``)
     └── ApiError                      a Genesys API error body (status, code, message)
         └── AuthenticationError       HTTP 401: token missing, invalid, expired or revoked
@@ -131,6 +132,15 @@ class LoginRequiredError(GcloginError):
 
 class NetworkError(GcloginError):
     """The server could not be reached or answered garbage."""
+
+
+class NoResponseError(NetworkError):
+    """The whole request was sent but no answer came back (timed out, connection dropped).
+
+    The server may have acted on it, so a request that must not run twice (a code
+    exchange: the code is single-use, and a replay revokes the token it gave) is not
+    retried after this.
+    """
 
 
 class PortInUseError(NetworkError):

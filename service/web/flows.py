@@ -19,7 +19,7 @@ from flask import session
 from service import api, oauth
 from service import login as library
 from service.environments import Endpoints
-from service.errors import NetworkError, OAuthError
+from service.errors import NetworkError, NoResponseError, OAuthError
 from service.profiles import GrantType, Profile, TokenData
 
 from .context import WebContext
@@ -29,14 +29,17 @@ T = TypeVar("T")
 SESSION_KEY = "login"
 
 
-def with_retries(ctx: WebContext, call: Callable[[], T]) -> T:
-    """call(), retried on NetworkError at most ctx.retries times (delays double)."""
+def with_retries(ctx: WebContext, call: Callable[[], T], *, once_sent: bool = True) -> T:
+    """call(), retried on NetworkError at most ctx.retries times (delays double).
+
+    once_sent=False: not after NoResponseError, for a call the server must not see twice.
+    """
     delay = ctx.retry_delay
     for attempt in range(ctx.retries + 1):
         try:
             return call()
-        except NetworkError:
-            if attempt == ctx.retries:
+        except NetworkError as exc:
+            if attempt == ctx.retries or (isinstance(exc, NoResponseError) and not once_sent):
                 raise
             time.sleep(delay)
             delay *= 2
@@ -103,9 +106,11 @@ def take_pending(ctx: WebContext, received_state: str | None) -> oauth.PendingLo
 def exchange(ctx: WebContext, pending: oauth.PendingLogin, code: str) -> oauth.TokenResponse:
     """PKCE code exchange, server-side, at the issuer the login started with (R26)."""
     server = Endpoints(**pending.data["server_endpoints"])
+    # Retried only if the IdP never got the request: it may have used the code otherwise.
     return with_retries(ctx, lambda: api.exchange_code(
         server, code=code, redirect_uri=pending.redirect_uri,
-        code_verifier=pending.code_verifier or "", client_id=pending.client_id, timeout=ctx.timeout))
+        code_verifier=pending.code_verifier or "", client_id=pending.client_id, timeout=ctx.timeout),
+        once_sent=False)
 
 
 def _dump(pending: oauth.PendingLogin) -> dict[str, Any]:

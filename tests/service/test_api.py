@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from service import api
 from service.environments import Endpoints, resolve
-from service.errors import ApiError, AuthenticationError, NetworkError, OAuthError
+from service.errors import ApiError, AuthenticationError, NetworkError, NoResponseError, OAuthError
 from tests.support.servers import free_port, wsgi_server
 
 
@@ -92,3 +92,49 @@ def test_api_errors(idp):
 def test_unreachable_server_is_a_network_error():
     with pytest.raises(NetworkError, match="cannot reach http://127.0.0.1"):
         api.get_users_me(resolve(f"http://127.0.0.1:{free_port()}"), "t", timeout=5)
+
+
+def test_unreachable_server_is_not_a_missing_answer():
+    """Nothing listening: the request never went out, so it is safe to send again."""
+    with pytest.raises(NetworkError) as info:
+        api.get_users_me(resolve(f"http://127.0.0.1:{free_port()}"), "t", timeout=5)
+    assert not isinstance(info.value, NoResponseError)
+
+
+@pytest.mark.parametrize("answer", [None, b"", b"NOT HTTP AT ALL with a secret-looking tok3n\r\n\r\n"])
+def test_a_request_sent_but_not_answered_is_no_response(answer):
+    """The server read the whole request, then said nothing (timeout), hung up, or sent garbage."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    received = []
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(5)
+            data = b""
+            while b"code=c0de" not in data:  # the whole form body has arrived
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            received.append(data)
+            if answer is None:
+                conn.recv(1)  # silent until the client gives up and closes
+            else:
+                conn.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(NoResponseError, match=f"no answer from http://127.0.0.1:{port}") as info:
+            api.exchange_code(resolve(f"http://127.0.0.1:{port}"), code="c0de", redirect_uri="http://127.0.0.1:1",
+                              code_verifier="v" * 43, client_id="pkce-client", timeout=0.5)
+        assert received and b"code=c0de" in received[0]
+        assert "tok3n" not in str(info.value) and "c0de" not in str(info.value)
+    finally:
+        thread.join(10)
+        listener.close()
