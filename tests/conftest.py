@@ -2,6 +2,12 @@
 import os
 
 import pytest
+from hypothesis import settings
+
+# No per-example time limit: timings come from `make bench`, and one example slowed by a
+# busy 2-CPU machine must not fail a property (DeadlineExceeded, or "unreliable timings").
+settings.register_profile("gclogin", deadline=None)
+settings.load_profile("gclogin")
 
 _OURS = ("GENESYSCLOUD_", "GCLOGIN_", "MOCK_IDP_", "SERVICE_", "CONFORMANCE_")
 

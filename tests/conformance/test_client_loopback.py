@@ -6,7 +6,6 @@ import ipaddress
 import re
 import ssl
 import tempfile
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -171,9 +170,11 @@ def _certificate(redirect_uri: str) -> x509.Certificate:
     return x509.load_pem_x509_certificate(pem.encode())
 
 
-def test_R29_https_loopback_fresh_short_lived_cert_with_loopback_sans_deleted_after():
+def test_R29_https_loopback_fresh_short_lived_cert_with_loopback_sans_deleted_after(monkeypatch, tmp_path):
     """R29 — HTTPS loopback: fresh key per login, SAN IP:127.0.0.1 + DNS:localhost, short validity, no files left."""
-    before = set(Path(tempfile.gettempdir()).iterdir())
+    private = tmp_path / "tmp"  # a temp dir of our own: other programs' files don't count
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
     keys = []
     for _ in range(2):
         login = LoopbackLogin(GrantType.IMPLICIT, f"https://localhost:{free_port()}", ENDPOINTS)
@@ -186,5 +187,4 @@ def test_R29_https_loopback_fresh_short_lived_cert_with_loopback_sans_deleted_af
         login.relay({"access_token": TOKEN, "token_type": "bearer", "state": login.state})
         assert login.result().access_token == TOKEN
     assert keys[0] != keys[1]
-    leftovers = set(Path(tempfile.gettempdir()).iterdir()) - before
-    assert not [p for p in leftovers if p.suffix in (".pem", ".key", ".crt") or "tls" in p.name]
+    assert list(private.iterdir()) == []

@@ -278,7 +278,7 @@ def test_wrong_state_is_refused_and_does_not_end_the_login(idp, env):
 
 
 def test_wrong_state_then_timeout_leaves_profile_untouched(idp, env):
-    proc, before = _start_login(env, idp, timeout="3")
+    proc, before = _start_login(env, idp, timeout="6")  # room to sign in on a busy machine
     try:
         url = proc.login_url()
         location = FakeBrowser().sign_in(url, *ALICE)
@@ -286,7 +286,7 @@ def test_wrong_state_then_timeout_leaves_profile_untouched(idp, env):
         rc, _, err = proc.finish()
     finally:
         proc.kill()
-    assert rc == 1 and "no login response within 3 s" in err and "Traceback" not in err
+    assert rc == 1 and "no login response within 6 s" in err and "Traceback" not in err
     assert env_text(env) == before
 
 
@@ -378,6 +378,24 @@ def _refused(port: int) -> bool:
     return True
 
 
+def _served(port: int, secure: bool) -> None:
+    """One GET of the relay page, answered once the loopback server is serving."""
+    import http.client
+    import ssl
+    if secure:
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection("127.0.0.1", port, timeout=10,
+                                                                      context=context)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/")
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()
+
+
 @pytest.mark.parametrize("command, secure", [("login", False), ("login", True), ("profiles new", True)])
 def test_ctrl_c_cancels_cleanly(idp, env, tmp_path, command, secure):
     """SIGINT while waiting: one clear line, exit 130, port closed, profile untouched, no cert left (R19, R29)."""
@@ -397,6 +415,7 @@ def test_ctrl_c_cancels_cleanly(idp, env, tmp_path, command, secure):
         proc.login_url()
         port = _loopback_port(proc)
         assert not _refused(port)
+        _served(port, secure)  # the certificate is made after the URL is printed: wait for it
         assert list(tmp.iterdir()) == []  # the certificate's key is not on disk while we wait
         proc.proc.send_signal(signal.SIGINT)
         rc, out, err = proc.finish()

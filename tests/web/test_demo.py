@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from service.web.demo import DemoError, banner, demo_facts, environments, reserve_ports
-from tests.support.servers import REPO, free_port, stop_process, wait_http
+from tests.support.servers import REPO, free_port, free_ports, stop_process, wait_http
 
 from .walker import ALICE, CC_CLIENT, IMPLICIT_CLIENT, USER_CONTEXT_ERROR, Walker
 
@@ -82,7 +82,7 @@ def _kill_leftovers(pids: set[int]) -> None:
 def demo(tmp_path_factory):
     """The launcher on free ports with a private state dir; yields (web, idp, state, proc)."""
     state = tmp_path_factory.mktemp("demo") / ".demo"
-    idp_port, web_port = free_port(), free_port()
+    idp_port, web_port = free_ports(2)
     log = state.parent / "demo.log"
     proc = _launch(state, idp_port, web_port, log)
     web, idp = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{idp_port}"
@@ -158,7 +158,7 @@ def test_banner_lists_users_and_clients_from_the_seed():
 @pytest.mark.parametrize("busy", ["IDP_PORT", "WEB_PORT"])
 def test_a_port_in_use_fails_at_once_naming_the_make_variable(tmp_path, busy):
     """Another server on the port (even one answering /healthz) is not taken for ours."""
-    idp_port, web_port = free_port(), free_port()
+    idp_port, web_port = free_ports(2)
     port = idp_port if busy == "IDP_PORT" else web_port
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", port))
@@ -192,7 +192,7 @@ def test_reserve_ports_binds_both_or_neither():
 
 
 def _started(tmp_path) -> tuple[subprocess.Popen, set[int], tuple[int, int]]:
-    idp_port, web_port = free_port(), free_port()
+    idp_port, web_port = free_ports(2)
     proc = _launch(tmp_path / ".demo", idp_port, web_port, tmp_path / "log", "--workers", "1")
     try:
         wait_http(f"http://127.0.0.1:{web_port}/healthz", timeout=60, proc=proc)
