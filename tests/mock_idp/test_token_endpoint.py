@@ -90,7 +90,7 @@ def test_bad_body_credentials_are_400_without_www_authenticate(client, data):
     ("", "Basic scheme"),
     ("Basic " + base64.b64encode(b"").decode(), "missing"),
     ("Basic " + base64.b64encode(b"caf\xe9:x").decode(), "UTF-8"),   # Latin-1, not UTF-8
-    ("Basic " + base64.b64encode(b"a:b").decode()[:-1], "base64"),  # padding cut off
+    ("Basic " + base64.b64encode(b"a:b").decode()[:-1], "base64"),  # one character short: not a whole base64 quantum
     ("Basic " + base64.b64encode(b"a:b").decode() + " extra", "base64"),
 ])
 def test_malformed_basic_header(client, header, fragment):
