@@ -29,17 +29,17 @@ T = TypeVar("T")
 SESSION_KEY = "login"
 
 
-def with_retries(ctx: WebContext, call: Callable[[], T], *, once_sent: bool = True) -> T:
+def with_retries(ctx: WebContext, call: Callable[[], T], *, retry_unanswered: bool = True) -> T:
     """call(), retried on NetworkError at most ctx.retries times (delays double).
 
-    once_sent=False: not after NoResponseError, for a call the server must not see twice.
+    retry_unanswered=False: not after NoResponseError, for a call the server must not see twice.
     """
     delay = ctx.retry_delay
     for attempt in range(ctx.retries + 1):
         try:
             return call()
         except NetworkError as exc:
-            if attempt == ctx.retries or (isinstance(exc, NoResponseError) and not once_sent):
+            if attempt == ctx.retries or (isinstance(exc, NoResponseError) and not retry_unanswered):
                 raise
             time.sleep(delay)
             delay *= 2
@@ -110,7 +110,7 @@ def exchange(ctx: WebContext, pending: oauth.PendingLogin, code: str) -> oauth.T
     return with_retries(ctx, lambda: api.exchange_code(
         server, code=code, redirect_uri=pending.redirect_uri,
         code_verifier=pending.code_verifier or "", client_id=pending.client_id, timeout=ctx.timeout),
-        once_sent=False)
+        retry_unanswered=False)
 
 
 def _dump(pending: oauth.PendingLogin) -> dict[str, Any]:

@@ -28,10 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A port free right now on host (the usual small race is accepted in tests)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    return free_ports(1, host)[0]
 
 
 def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:

@@ -34,14 +34,14 @@ def test_by_default_every_network_error_is_retried(error):
     assert len(calls) == CTX.retries + 1
 
 
-def test_once_sent_false_retries_what_never_reached_the_server_only():
+def test_unanswered_calls_can_be_left_unretried():
     calls: list[int] = []
-    assert flows.with_retries(CTX, failing([NetworkError("cannot reach")], calls), once_sent=False) == "done"
+    assert flows.with_retries(CTX, failing([NetworkError("cannot reach")], calls), retry_unanswered=False) == "done"
     assert len(calls) == 2
     calls.clear()
     with pytest.raises(NoResponseError):
         flows.with_retries(CTX, failing([NetworkError("cannot reach"), NoResponseError("no answer")], calls),
-                           once_sent=False)
+                           retry_unanswered=False)
     assert len(calls) == 2  # the refused attempt, then the unanswered one: not a third
 
 
