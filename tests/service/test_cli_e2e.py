@@ -380,20 +380,8 @@ def _refused(port: int) -> bool:
 
 def _served(port: int, secure: bool) -> None:
     """One GET of the relay page, answered once the loopback server is serving."""
-    import http.client
-    import ssl
-    if secure:
-        context = ssl.create_default_context()
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-        conn: http.client.HTTPConnection = http.client.HTTPSConnection("127.0.0.1", port, timeout=10,
-                                                                      context=context)
-    else:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", "/")
-        assert conn.getresponse().status == 200
-    finally:
-        conn.close()
+    scheme = "https" if secure else "http"
+    assert requests.get(f"{scheme}://127.0.0.1:{port}/", timeout=10, verify=False).status_code == 200
 
 
 @pytest.mark.parametrize("command, secure", [("login", False), ("login", True), ("profiles new", True)])
