@@ -97,6 +97,12 @@ def _http_rows(results: dict) -> list[str]:
     return rows
 
 
+def gunicorn_workers(g: dict) -> str:
+    """"2 gevent workers", or "2 gthread workers x 4 threads" where threads matter."""
+    threads = f" x {g['threads']} threads" if g["threads"] > 1 or g["worker_class"] == "gthread" else ""
+    return f"{g['workers']} {g['worker_class']} workers{threads}"
+
+
 def render_markdown(results: dict) -> str:
     s = results["settings"]
     g = results["gunicorn"]
@@ -107,7 +113,7 @@ def render_markdown(results: dict) -> str:
            f"1-minute load average {m['load_average_at_start']} at start, "
            f"{m.get('load_average_at_end', '?')} at end (above {m['cpus']} means other work "
            "shared the CPUs: compare ratios, not absolute figures).", "",
-           f"gunicorn: {g['workers']} workers x {g['threads']} threads ({g['source']}); "
+           f"gunicorn: {gunicorn_workers(g)} ({g['source']}); "
            f"wrk: {s['wrk_threads']} threads, {s['wrk_connections']} connections, "
            f"{s['wrk_warmup_s']} s warm-up then {s['wrk_duration_s']} s measured; "
            f"CLI: median of {s['cli_runs']} runs after {s['cli_warmup_runs']} warm-up; "

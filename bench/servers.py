@@ -35,18 +35,18 @@ class Server(NamedTuple):
 @contextlib.contextmanager
 def mock_idp(seed: Path, db: Path, settings: GunicornSettings,
              log: Path) -> Iterator[Server]:
-    """Our mock IdP exactly as shipped: gunicorn 'mock_idp:create_app()'."""
+    """Our mock IdP exactly as shipped: gunicorn 'mock_idp:create_app()' with compose's settings."""
     env = {"MOCK_IDP_SEED": str(seed), "MOCK_IDP_DB": str(db), "MOCK_IDP_LOOPBACK_ANY_PORT": "1"}
     with gunicorn("mock_idp:create_app()", env=env, workers=settings.workers,
-                  threads=settings.threads, log_path=log) as (base, proc):
+                  threads=settings.threads, log_path=log, extra_args=settings.args()) as (base, proc):
         yield Server(base, proc.pid)
 
 
 @contextlib.contextmanager
 def ceiling(settings: GunicornSettings, log: Path) -> Iterator[Server]:
-    """The trivial Flask route under the same gunicorn settings."""
+    """The trivial Flask route under the same gunicorn settings, hooks included."""
     with gunicorn("bench.ceiling:create_app()", workers=settings.workers,
-                  threads=settings.threads, log_path=log) as (base, proc):
+                  threads=settings.threads, log_path=log, extra_args=settings.args()) as (base, proc):
         yield Server(base, proc.pid)
 
 

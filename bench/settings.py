@@ -1,9 +1,15 @@
 """Fixed durations, connection counts and run counts, so two runs measure the same thing."""
 from __future__ import annotations
 
+import importlib
+import json
 import re
+import runpy
+import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,45 +47,97 @@ SMOKE = Settings(name="smoke", wrk_rounds=1, wrk_duration_s=2, wrk_warmup_s=0,
 
 @dataclass(frozen=True)
 class GunicornSettings:
-    """The worker model the mock ships with, and where that figure came from."""
+    """The worker model the mock ships with, and where that came from."""
 
     workers: int
     threads: int
+    worker_class: str
+    config: str | None  # gunicorn's --config as compose gives it, e.g. "python:mock_idp.gunicorn_conf"
     source: str
 
+    def args(self) -> list[str]:
+        """Flags that start a server this way (the test helper adds --workers and --threads).
 
-_WORKERS = re.compile(r"(?:--workers|-w)[=\s\"',]+(\d+)")
-_THREADS = re.compile(r"--threads[=\s\"',]+(\d+)")
+        The same --config for the ceiling too: its hooks are part of the worker model.
+        """
+        return [*(("--config", self.config) if self.config else ()),
+                "--worker-class", self.worker_class]
+
+
+_FLAGS = {"--workers": "workers", "-w": "workers", "--threads": "threads",
+          "--worker-class": "worker_class", "-k": "worker_class", "--config": "config", "-c": "config"}
 _SERVICE = re.compile(r"^  (\w[\w.-]*):\s*$", re.MULTILINE)
+_COMMAND = re.compile(r"^\s+command:[ \t]*(.*)$", re.MULTILINE)
 
 
-def gunicorn_settings_from_compose(text: str, service: str = "idp") -> tuple[int, int] | None:
-    """Workers and threads given to gunicorn by `service` in a compose file, if it says.
-
-    Reads the service's block textually (command as a string or a list); a missing
-    --threads means gunicorn's default of 1.
-    """
+def compose_command(text: str, service: str = "idp") -> list[str] | None:
+    """The command of `service` in a compose file, read textually: a flow list of quoted
+    strings (which is JSON) or a string split as a shell would."""
     starts = [(m.group(1), m.start()) for m in _SERVICE.finditer(text)]
     for i, (name, start) in enumerate(starts):
         if name != service:
             continue
         end = starts[i + 1][1] if i + 1 < len(starts) else len(text)
-        block = text[start:end]
-        workers = _WORKERS.search(block)
-        if workers is None:
+        found = _COMMAND.search(text, start, end)
+        if found is None:
             return None
-        threads = _THREADS.search(block)
-        return int(workers.group(1)), int(threads.group(1)) if threads else 1
+        value = found.group(1).strip()
+        if not value.startswith("["):
+            return shlex.split(value)
+        closing = text.find("]", found.start(1), end)
+        try:
+            command = json.loads(text[found.start(1):closing + 1]) if closing >= 0 else None
+        except json.JSONDecodeError:
+            command = None
+        return command if isinstance(command, list) and all(isinstance(a, str) for a in command) else None
     return None
 
 
+def gunicorn_flags(command: list[str]) -> dict[str, str]:
+    """--workers, --threads, --worker-class and --config in a gunicorn command, the last
+    one winning, as gunicorn reads them (`--flag value` or `--flag=value`)."""
+    found: dict[str, str] = {}
+    args = iter(command)
+    for arg in args:
+        flag, eq, value = arg.partition("=")
+        if flag in _FLAGS and flag.startswith("--") and eq:
+            found[_FLAGS[flag]] = value
+        elif arg in _FLAGS:
+            following = next(args, None)
+            if following is not None:
+                found[_FLAGS[arg]] = following
+    return found
+
+
+def resolve(flags: Mapping[str, str], config: Mapping[str, Any]) -> tuple[int, int, str]:
+    """Workers, threads and worker class as gunicorn settles them: its defaults (1, 1,
+    sync), then the config module's globals, then the command's flags."""
+    merged = {"workers": 1, "threads": 1, "worker_class": "sync"}
+    merged.update({k: config[k] for k in merged if k in config})
+    merged.update({k: flags[k] for k in merged if k in flags})
+    return int(merged["workers"]), int(merged["threads"]), str(merged["worker_class"])
+
+
+def load_config(config: str) -> dict[str, Any]:
+    """The globals of a gunicorn config: `python:module`, or a file under the repository."""
+    if config.startswith("python:"):
+        return vars(importlib.import_module(config.removeprefix("python:")))
+    return runpy.run_path(str(REPO / config))
+
+
 def shipped_gunicorn_settings(compose: Path = REPO / "compose.yaml") -> GunicornSettings:
-    """The settings in compose.yaml, or the documented assumption when it has none."""
+    """The idp service's settings in compose.yaml, or the documented assumption when it
+    has no command."""
     try:
-        found = gunicorn_settings_from_compose(compose.read_text(encoding="utf-8"))
+        command = compose_command(compose.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        found = None
-    if found is None:
-        return GunicornSettings(DEFAULT_WORKERS, DEFAULT_THREADS,
-                                f"assumed: {compose.name} has no idp gunicorn settings")
-    return GunicornSettings(found[0], found[1], f"{compose.name} (service idp)")
+        command = None
+    if command is None:
+        return GunicornSettings(DEFAULT_WORKERS, DEFAULT_THREADS, "sync", None,
+                                f"assumed: {compose.name} has no idp command")
+    flags = gunicorn_flags(command)
+    config = flags.get("config")
+    workers, threads, worker_class = resolve(flags, load_config(config) if config else {})
+    given = f": --config {config}" if config else ""
+    return GunicornSettings(workers, threads, worker_class, config,
+                            f"{compose.name}, service idp{given}")

@@ -1,6 +1,6 @@
 """A mock Genesys Cloud authorization and API server for development and CI.
 
-    gunicorn 'mock_idp:create_app()'
+    gunicorn --config python:mock_idp.gunicorn_conf 'mock_idp:create_app()'
 
 See the README section "Mock IdP" for settings, demo credentials and test seams
 (`mock_idp.testing`).

@@ -21,6 +21,7 @@ import mmap
 import os
 import secrets
 import sqlite3
+import sys
 import threading
 import time
 import uuid
@@ -189,12 +190,27 @@ class _Generation:
         self._map.close()
 
 
+def os_thread_local() -> Any:
+    """A threading.local per OS thread, even where gevent has patched threading (the
+    shipped gunicorn workers) and made it one per greenlet.
+
+    Greenlets take turns on one thread and never switch inside a SQLite call, so they
+    share its connection as a sync worker's requests do. One per greenlet would open a
+    connection per client connection, left for the garbage collector to close (about
+    70 open after 200 connections).
+    """
+    monkey = sys.modules.get("gevent.monkey")  # never imported here: only if already in use
+    if monkey is not None and monkey.is_module_patched("threading"):
+        return monkey.get_original("threading", "local")()
+    return threading.local()
+
+
 class Store:
     def __init__(self, path: Path, clock: Callable[[], float], loopback_any_port: bool) -> None:
         self.path = path
         self.clock = clock
         self.loopback_any_port = loopback_any_port
-        self._local = threading.local()
+        self._local = os_thread_local()
         self._checkpointer: _Checkpointer | None = None
         self._checkpointer_lock = threading.Lock()
         # Clients and users by id, valid for one directory generation (see _cached).

@@ -78,8 +78,10 @@ class TokenFastPath:
         if fields is None:
             environ["wsgi.input"] = io.BytesIO(body)
             return self._flask_wsgi(environ, start_response)
-        # No app context either: nothing on this path needs one.
-        request = self._app.request_class(environ)
+        # No app context either: nothing on this path needs one. Nor the environ's link
+        # back to the request (populate_request): that cycle left every token request's
+        # objects to the garbage collector, whose passes stall the worker's connections.
+        request = self._app.request_class(environ, populate_request=False)
         # What werkzeug's own form loading leaves in the instance dict.
         request.__dict__.update(form=ImmutableMultiDict(fields), files=ImmutableMultiDict(),
                                 stream=io.BytesIO())

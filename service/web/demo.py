@@ -107,10 +107,17 @@ def reserve_ports(ports: Mapping[str, int]) -> dict[str, socket.socket]:
     return bound
 
 
-def gunicorn_command(app_spec: str, bind: str, workers: int) -> list[str]:
+#: The mock IdP's gunicorn settings as compose.yaml ships them; the flags below override
+#: only what the demo needs otherwise.
+IDP_CONFIG = "python:mock_idp.gunicorn_conf"
+
+
+def gunicorn_command(app_spec: str, bind: str, workers: int,
+                     config: str | None = None) -> list[str]:
     """bind: ``fd://N`` (a socket the launcher bound) or ``host:port``."""
-    return [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
-            "--graceful-timeout", "5", "--timeout", "60", "--no-control-socket", app_spec]
+    return [sys.executable, "-m", "gunicorn", *(("--config", config) if config else ()),
+            "--bind", bind, "--workers", str(workers), "--graceful-timeout", "5",
+            "--timeout", "60", "--no-control-socket", app_spec]
 
 
 PR_SET_PDEATHSIG = 1
@@ -229,10 +236,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         sockets = reserve_ports({"IDP_PORT": args.idp_port, "WEB_PORT": args.web_port})
         preexec = die_with_parent()
-        for spec, variable, env in (("mock_idp:create_app()", "IDP_PORT", idp_env),
-                                    ("service:create_app()", "WEB_PORT", web_env)):
+        for spec, variable, env, config in (
+                ("mock_idp:create_app()", "IDP_PORT", idp_env, IDP_CONFIG),
+                ("service:create_app()", "WEB_PORT", web_env, None)):
             fd = sockets[variable].fileno()
-            procs.append(subprocess.Popen(gunicorn_command(spec, f"fd://{fd}", args.workers), env=env,
+            command = gunicorn_command(spec, f"fd://{fd}", args.workers, config)
+            procs.append(subprocess.Popen(command, env=env,
                                           pass_fds=(fd,), start_new_session=True,
                                           preexec_fn=preexec))
             sockets.pop(variable).close()  # gunicorn holds it now: the port closes with it

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench import proc_cpu, report, wrk
-from bench.settings import gunicorn_settings_from_compose, shipped_gunicorn_settings
+from bench.settings import (compose_command, gunicorn_flags, load_config, resolve,
+                            shipped_gunicorn_settings)
 
 
 def _line(**over):
@@ -46,20 +47,83 @@ def test_parse_output_raises_only_wrk_error(text):
 
 
 @pytest.mark.parametrize("compose, expected", [
-    ("services:\n  idp:\n    command: gunicorn --workers 4 --threads 2 'mock_idp:create_app()'\n", (4, 2)),
-    ('services:\n  idp:\n    command: ["gunicorn", "--workers", "3", "x"]\n  web:\n'
-     '    command: ["gunicorn", "--workers", "9", "--threads", "8"]\n', (3, 1)),
-    ("services:\n  web:\n    command: gunicorn --workers 4\n  idp:\n    command: gunicorn -w 2\n", (2, 1)),
+    ("services:\n  idp:\n    command: gunicorn --workers 4 --threads 2 'mock_idp:create_app()'\n",
+     ["gunicorn", "--workers", "4", "--threads", "2", "mock_idp:create_app()"]),
+    ('services:\n  idp:\n    command: ["gunicorn", "--workers",\n              "3", "x"]\n  web:\n'
+     '    command: ["gunicorn", "--workers", "9", "--threads", "8"]\n', ["gunicorn", "--workers", "3", "x"]),
+    ("services:\n  web:\n    command: gunicorn --workers 4\n  idp:\n    command: gunicorn -w 2\n",
+     ["gunicorn", "-w", "2"]),
+    # The healthcheck's `python3 -c` is not the command's.
+    ('services:\n  idp:\n    healthcheck:\n      test: ["CMD", "python3", "-c", "x"]\n'
+     '    command: ["gunicorn", "-c", "python:m"]\n', ["gunicorn", "-c", "python:m"]),
     ("services:\n  web:\n    command: gunicorn --workers 4\n", None),
     ("services:\n  idp:\n    image: x\n", None),
+    ('services:\n  idp:\n    command: ["gunicorn", 3]\n', None),
+    ('services:\n  idp:\n    command: ["gunicorn", "unterminated\n', None),
 ])
-def test_gunicorn_settings_from_compose(compose, expected):
-    assert gunicorn_settings_from_compose(compose) == expected
+def test_compose_command(compose, expected):
+    assert compose_command(compose) == expected
+
+
+@pytest.mark.parametrize("command, expected", [
+    (["gunicorn", "--workers", "4", "--threads=2", "app"], {"workers": "4", "threads": "2"}),
+    (["gunicorn", "-w", "2", "-k", "gevent", "-c", "python:m", "app"],
+     {"workers": "2", "worker_class": "gevent", "config": "python:m"}),
+    (["gunicorn", "--workers", "2", "--workers", "5"], {"workers": "5"}),  # the last wins
+    (["gunicorn", "--bind", "0.0.0.0:1", "--workers"], {}),  # a flag without its value
+])
+def test_gunicorn_flags(command, expected):
+    assert gunicorn_flags(command) == expected
+
+
+@given(st.lists(st.sampled_from(["--workers", "-w", "--threads", "-k", "--config", "3", "x",
+                                 "--workers=7", "--bind", "-c"]), max_size=12))
+def test_gunicorn_flags_takes_values_only_from_flags(command):
+    found = gunicorn_flags(command)
+    assert set(found) <= {"workers", "threads", "worker_class", "config"}
+    for value in found.values():
+        assert value in command or f"--workers={value}" in command
+
+
+@pytest.mark.parametrize("flags, config, expected", [
+    ({}, {}, (1, 1, "sync")),  # gunicorn's own defaults
+    ({}, {"workers": 2, "worker_class": "gevent", "post_request": print}, (2, 1, "gevent")),
+    ({"workers": "3", "worker_class": "gthread"}, {"workers": 2, "worker_class": "gevent"},
+     (3, 1, "gthread")),  # flags override the config module, as gunicorn does
+])
+def test_resolve(flags, config, expected):
+    assert resolve(flags, config) == expected
+
+
+def test_shipped_settings_are_the_config_compose_names(tmp_path):
+    """The repository's own compose.yaml and config module, read as the bench reads them."""
+    s = shipped_gunicorn_settings()
+    conf = load_config("python:mock_idp.gunicorn_conf")
+    assert s.config == "python:mock_idp.gunicorn_conf" and "compose.yaml" in s.source
+    assert (s.workers, s.threads, s.worker_class) == (conf["workers"], 1, conf["worker_class"])
+    assert s.args() == ["--config", s.config, "--worker-class", s.worker_class]
+    compose = tmp_path / "compose.yaml"
+    compose.write_text('services:\n  idp:\n    command: ["gunicorn", "--config", '
+                       '"python:mock_idp.gunicorn_conf", "--workers", "5", "app"]\n')
+    assert shipped_gunicorn_settings(compose).workers == 5
+
+
+@pytest.mark.parametrize("workers, threads, worker_class, expected", [
+    (2, 1, "gevent", "2 gevent workers"),
+    (2, 1, "sync", "2 sync workers"),
+    (2, 4, "gthread", "2 gthread workers x 4 threads"),
+    (2, 1, "gthread", "2 gthread workers x 1 threads"),
+    (3, 2, "sync", "3 sync workers x 2 threads"),  # gunicorn runs gthread for sync with threads
+])
+def test_gunicorn_workers_says_threads_only_where_they_count(workers, threads, worker_class, expected):
+    g = {"workers": workers, "threads": threads, "worker_class": worker_class}
+    assert report.gunicorn_workers(g) == expected
 
 
 def test_missing_compose_falls_back_to_the_documented_assumption(tmp_path):
     s = shipped_gunicorn_settings(tmp_path / "compose.yaml")
-    assert (s.workers, s.threads) == (2, 1) and "assumed" in s.source
+    assert (s.workers, s.threads, s.worker_class, s.config) == (2, 1, "sync", None)
+    assert "assumed" in s.source and s.args() == ["--worker-class", "sync"]
 
 
 def _results(**over):
@@ -130,7 +194,7 @@ def test_no_restatement_without_both_the_ceiling_and_the_peer(ratios):
 
 
 def test_the_markdown_report_carries_the_restatement():
-    results = {"date": "d", "mode": "full", "targets": [], "gunicorn": {"workers": 2, "threads": 1, "source": "s"},
+    results = {"date": "d", "mode": "full", "targets": [], "gunicorn": {"workers": 2, "threads": 1, "worker_class": "gevent", "source": "s"},
                "settings": {"wrk_threads": 2, "wrk_connections": 32, "wrk_warmup_s": 1, "wrk_duration_s": 4,
                             "cli_runs": 30, "cli_warmup_runs": 3, "login_runs": 10},
                "machine": {"cpus": 2, "cpu": "c", "python": "3", "node": "n", "wrk": "w", "chromium": "c",

@@ -1,4 +1,5 @@
-"""Under gunicorn with 2 workers, every worker sees the same tokens, revocations and clients."""
+"""Under gunicorn as shipped (2 gevent workers), every worker sees the same tokens,
+revocations and clients."""
 from __future__ import annotations
 
 import secrets
@@ -11,7 +12,7 @@ import requests
 
 from mock_idp.config import default_seed_path
 from mock_idp.testing import parse_login_form
-from tests.support.servers import gunicorn
+from tests.support.servers import MOCK_IDP_ARGS, gunicorn
 
 from .conftest import (ALICE, CC, PKCE, REDIRECT, code_params, fragment,
                        implicit_params, pkce_pair, query)
@@ -30,7 +31,7 @@ def served(tmp_path_factory):
            "MOCK_IDP_LOOPBACK_ANY_PORT": "0", "MOCK_IDP_SEED": str(default_seed_path())}
     # Access log and error log (debug level) both go to `log`: test_logs_hold_no_secrets.
     with gunicorn("mock_idp:create_app()", env=env, workers=2, log_path=log,
-                  extra_args=LOG_ARGS) as (base, _proc):
+                  extra_args=MOCK_IDP_ARGS + LOG_ARGS) as (base, _proc):
         yield base, log
 
 
@@ -160,7 +161,8 @@ def test_default_store_is_shared_by_the_workers(tmp_path):
     # MOCK_IDP_DB must be absent, not empty: run with a copy of the environment without it.
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("MOCK_IDP_DB", raising=False)
-        with gunicorn("mock_idp:create_app()", env=env, workers=2) as (base, _proc):
+        with gunicorn("mock_idp:create_app()", env=env, workers=2,
+                      extra_args=MOCK_IDP_ARGS) as (base, _proc):
             token = cc_token(base)
             seen = answers_by_worker(base + "/api/v2/tokens/me",
                                      {"Authorization": f"Bearer {token}"})

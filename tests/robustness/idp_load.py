@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 
 from mock_idp.testing import demo_seed, parse_login_form
-from tests.support.servers import gunicorn
+from tests.support.servers import MOCK_IDP_ARGS, gunicorn
 
 from .loadgen import LoadResult, Operation, run_load
 from .procstat import children, rss_kib
@@ -52,9 +52,10 @@ class Issued:
 
 @contextlib.contextmanager
 def idp_under_gunicorn(db: Path, log: Path, workers: int = 2) -> Iterator[tuple[str, int]]:
-    """The mock IdP: `gunicorn 'mock_idp:create_app()'` on a free port; yields (URL, master pid)."""
+    """The mock IdP as shipped (its gunicorn config) on a free port; yields (URL, master pid)."""
     env = {"MOCK_IDP_DB": str(db)}
-    with gunicorn("mock_idp:create_app()", env=env, workers=workers, log_path=log) as (url, proc):
+    with gunicorn("mock_idp:create_app()", env=env, workers=workers, log_path=log,
+                  extra_args=MOCK_IDP_ARGS) as (url, proc):
         yield url, proc.pid
 
 

@@ -21,7 +21,7 @@ import requests
 from mock_idp.testing import demo_seed
 from service.config_store import ConfigStore
 from service.profiles import GrantType, Profile
-from tests.support.servers import free_port
+from tests.support.servers import MOCK_IDP_ARGS, free_port
 
 from .browser import demo_user, sign_in
 from .tap import Tap
@@ -142,7 +142,7 @@ def test_cli_and_idp_never_log_secrets(tmp_path: Path) -> None:
     log = tmp_path / "idp.log"
     env = {"MOCK_IDP_SEED": str(seed), "MOCK_IDP_DB": str(tmp_path / "idp.sqlite3")}
     cli = Cli(tmp_path)
-    with verbose_gunicorn("mock_idp:create_app()", env, log) as idp, \
+    with verbose_gunicorn("mock_idp:create_app()", env, log, extra_args=MOCK_IDP_ARGS) as idp, \
             Tap(("127.0.0.1", urlsplit(idp).port)) as tap:
         common = ["--environment", tap.url, "--yes", "--no-browser", "--timeout", "60"]
         cli.run("cc new", "profiles", "new", "--name", "cc", "--grant-type", "client-credentials",
@@ -192,7 +192,8 @@ def test_web_service_and_idp_never_log_secrets(tmp_path: Path) -> None:
     config = tmp_path / "gc" / "config.toml"
     web_port = free_port()
     idp_env = {"MOCK_IDP_DB": str(tmp_path / "idp.sqlite3"), "MOCK_IDP_LOOPBACK_ANY_PORT": "1"}
-    with verbose_gunicorn("mock_idp:create_app()", idp_env, idp_log) as idp, \
+    with verbose_gunicorn("mock_idp:create_app()", idp_env, idp_log,
+                          extra_args=MOCK_IDP_ARGS) as idp, \
             Tap(("127.0.0.1", urlsplit(idp).port)) as tap:
         web_env = {"SERVICE_IDP_URL": tap.url, "SERVICE_PUBLIC_URL": f"http://127.0.0.1:{web_port}",
                    "GCLOGIN_CONFIG": str(config), "HOME": str(tmp_path)}

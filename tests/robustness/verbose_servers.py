@@ -5,15 +5,15 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from tests.support.servers import REPO, free_port, stop_process, wait_http
 
 
 @contextlib.contextmanager
-def verbose_gunicorn(app_spec: str, env: Mapping[str, str], log: Path,
-                     workers: int = 2, port: int | None = None) -> Iterator[str]:
+def verbose_gunicorn(app_spec: str, env: Mapping[str, str], log: Path, workers: int = 2,
+                     port: int | None = None, extra_args: Sequence[str] = ()) -> Iterator[str]:
     """`gunicorn --log-level debug --access-logfile -` on a free loopback port; yields its URL.
 
     gunicorn's default access format: request line (path and query), status, Referer,
@@ -22,7 +22,7 @@ def verbose_gunicorn(app_spec: str, env: Mapping[str, str], log: Path,
     port = port or free_port()
     cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
            "--log-level", "debug", "--access-logfile", "-", "--error-logfile", "-",
-           "--graceful-timeout", "5", app_spec]
+           "--graceful-timeout", "5", *extra_args, app_spec]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=REPO, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)

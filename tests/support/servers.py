@@ -21,9 +21,13 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 # SIGTERM the process group, then SIGKILL after a grace period: the demo launcher's own.
+from service.web.demo import IDP_CONFIG
 from service.web.demo import stop as stop_process
 
 REPO = Path(__file__).resolve().parents[2]
+
+#: gunicorn flags that run the mock IdP as compose.yaml ships it (gevent workers, hooks).
+MOCK_IDP_ARGS = ["--config", IDP_CONFIG]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
