@@ -70,9 +70,17 @@ _SERVICE = re.compile(r"^  (\w[\w.-]*):\s*$", re.MULTILINE)
 _COMMAND = re.compile(r"^\s+command:[ \t]*(.*)$", re.MULTILINE)
 
 
+class ComposeError(ValueError):
+    """A compose command the bench cannot read: it will not guess the settings."""
+
+
 def compose_command(text: str, service: str = "idp") -> list[str] | None:
-    """The command of `service` in a compose file, read textually: a flow list of quoted
-    strings (which is JSON) or a string split as a shell would."""
+    """The command of `service` in a compose file, read textually; None if it has none.
+
+    Takes a flow list of double-quoted strings (which is JSON) or a plain string split
+    as a shell would; ComposeError for any other form (a block list, single quotes),
+    rather than a guess.
+    """
     starts = [(m.group(1), m.start()) for m in _SERVICE.finditer(text)]
     for i, (name, start) in enumerate(starts):
         if name != service:
@@ -82,40 +90,54 @@ def compose_command(text: str, service: str = "idp") -> list[str] | None:
         if found is None:
             return None
         value = found.group(1).strip()
-        if not value.startswith("["):
+        if value.startswith("["):
+            try:
+                command, _ = json.JSONDecoder().raw_decode(text[:end], found.start(1))
+            except json.JSONDecodeError:
+                command = None
+            if isinstance(command, list) and all(isinstance(a, str) for a in command):
+                return command
+        elif value and value[0] not in "'\"|>":
             return shlex.split(value)
-        closing = text.find("]", found.start(1), end)
-        try:
-            command = json.loads(text[found.start(1):closing + 1]) if closing >= 0 else None
-        except json.JSONDecodeError:
-            command = None
-        return command if isinstance(command, list) and all(isinstance(a, str) for a in command) else None
+        raise ComposeError(f"compose: cannot read service {service}'s command "
+                           f"({value[:40]!r}...): write it as a flow list of double-quoted "
+                           "strings or as a plain string")
     return None
 
 
 def gunicorn_flags(command: list[str]) -> dict[str, str]:
     """--workers, --threads, --worker-class and --config in a gunicorn command, the last
-    one winning, as gunicorn reads them (`--flag value` or `--flag=value`)."""
+    one winning, as gunicorn's argparse reads them: `--flag value`, `--flag=value`,
+    `-w value`, `-w=4`, `-w4`. A flag whose value is missing or another flag is left out."""
     found: dict[str, str] = {}
-    args = iter(command)
-    for arg in args:
+    i = 0
+    while i < len(command):
+        arg = command[i]
         flag, eq, value = arg.partition("=")
-        if flag in _FLAGS and flag.startswith("--") and eq:
+        following = command[i + 1] if i + 1 < len(command) else None
+        if flag in _FLAGS and eq:
             found[_FLAGS[flag]] = value
         elif arg in _FLAGS:
-            following = next(args, None)
-            if following is not None:
+            if following is not None and not following.startswith("-"):
                 found[_FLAGS[arg]] = following
+                i += 1
+        elif arg[:2] in _FLAGS and not arg.startswith("--") and len(arg) > 2:
+            found[_FLAGS[arg[:2]]] = arg[2:]
+        i += 1
     return found
 
 
 def resolve(flags: Mapping[str, str], config: Mapping[str, Any]) -> tuple[int, int, str]:
     """Workers, threads and worker class as gunicorn settles them: its defaults (1, 1,
-    sync), then the config module's globals, then the command's flags."""
+    sync), then the config module's globals, then the command's flags; sync workers with
+    more than one thread are gthread workers (gunicorn switches)."""
     merged = {"workers": 1, "threads": 1, "worker_class": "sync"}
     merged.update({k: config[k] for k in merged if k in config})
     merged.update({k: flags[k] for k in merged if k in flags})
-    return int(merged["workers"]), int(merged["threads"]), str(merged["worker_class"])
+    workers, threads, worker_class = int(merged["workers"]), int(merged["threads"]), str(merged["worker_class"])
+    if worker_class == "sync" and threads > 1:
+        worker_class = "gthread"
+    return workers, threads, worker_class
 
 
 def load_config(config: str) -> dict[str, Any]:

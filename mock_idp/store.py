@@ -1,9 +1,9 @@
 """SQLite store shared by every gunicorn worker: clients, users, codes, logins, revocations.
 
-One connection per thread (reopened after a fork), WAL journal with
-`synchronous=NORMAL`, short `BEGIN IMMEDIATE` transactions. WAL checkpoints, whose
-fsyncs would otherwise stall whichever request happened to trigger one, run on a
-background thread per process.
+One connection per OS thread (reopened after a fork; greenlets of a gevent worker
+share their thread's), WAL journal with `synchronous=NORMAL`, short `BEGIN IMMEDIATE`
+transactions. WAL checkpoints, whose fsyncs would otherwise stall whichever request
+happened to trigger one, run on a background OS thread per process.
 
 Access tokens are signed claims (access_tokens.py), so issuing one writes nothing:
 a cross-process write per token was most of the token endpoint's cost under several
@@ -14,6 +14,7 @@ passwords as salted hashes.
 """
 from __future__ import annotations
 
+import _thread
 import contextlib
 import fcntl
 import json
@@ -121,21 +122,27 @@ class _Checkpointer:
 
     Request connections have auto-checkpointing off; without this thread the WAL
     would only grow. It holds no reference to the store: it stops when the store
-    is garbage-collected or closed, or when its database file is gone.
+    is garbage-collected or closed, or when its database file is gone. Under gevent
+    it is still an OS thread (os_threads()): a greenlet would run the fsyncs on the
+    loop that serves every connection of the worker.
     """
 
     def __init__(self, path: Path, interval: float = CHECKPOINT_INTERVAL) -> None:
-        self.stop = threading.Event()
+        start_new_thread, allocate_lock = os_threads()
+        self._stop = allocate_lock()  # held until stop(): the thread waits on it
+        self._stop.acquire()
         self.pid = os.getpid()
-        self._thread = threading.Thread(target=self._run, args=(path, interval, self.stop),
-                                        name="mock-idp-checkpoint", daemon=True)
-        self._thread.start()
+        start_new_thread(self._run, (path, interval, self._stop))
+
+    def stop(self) -> None:
+        with contextlib.suppress(RuntimeError):  # stopped already
+            self._stop.release()
 
     @staticmethod
-    def _run(path: Path, interval: float, stop: threading.Event) -> None:
+    def _run(path: Path, interval: float, stop: Any) -> None:
         conn = sqlite3.connect(path, timeout=15, isolation_level=None)
         try:
-            while not stop.wait(interval):
+            while not stop.acquire(timeout=interval):
                 if not path.exists():
                     return
                 with contextlib.suppress(sqlite3.Error):
@@ -190,19 +197,34 @@ class _Generation:
         self._map.close()
 
 
-def os_thread_local() -> Any:
-    """A threading.local per OS thread, even where gevent has patched threading (the
-    shipped gunicorn workers) and made it one per greenlet.
+def _gevent_monkey() -> Any:
+    """gevent's monkey module if it has patched threading (the shipped gunicorn workers),
+    else None. Never imports gevent: only looks whether it is in use."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey if monkey is not None and monkey.is_module_patched("threading") else None
 
-    Greenlets take turns on one thread and never switch inside a SQLite call, so they
-    share its connection as a sync worker's requests do. One per greenlet would open a
-    connection per client connection, left for the garbage collector to close (about
-    70 open after 200 connections).
+
+def os_threads() -> tuple[Callable[..., Any], Callable[[], Any]]:
+    """The OS's start_new_thread and allocate_lock, even under gevent's patching (which
+    makes them a greenlet and a greenlet-aware lock)."""
+    monkey = _gevent_monkey()
+    if monkey is None:
+        return _thread.start_new_thread, _thread.allocate_lock
+    return (monkey.get_original("_thread", "start_new_thread"),
+            monkey.get_original("_thread", "allocate_lock"))
+
+
+def os_thread_local() -> Any:
+    """A threading.local per OS thread, even where gevent has made it one per greenlet.
+
+    Greenlets take turns on one thread, and nothing in this module switches greenlets
+    inside a transaction (SQLite calls, flock and the code between them never yield),
+    so they share its connection as a sync worker's requests do. One per greenlet
+    would open a connection per client connection, left for the garbage collector to
+    close (about 70 open after 200 connections).
     """
-    monkey = sys.modules.get("gevent.monkey")  # never imported here: only if already in use
-    if monkey is not None and monkey.is_module_patched("threading"):
-        return monkey.get_original("threading", "local")()
-    return threading.local()
+    monkey = _gevent_monkey()
+    return threading.local() if monkey is None else monkey.get_original("threading", "local")()
 
 
 class Store:
@@ -256,7 +278,7 @@ class Store:
         with self._checkpointer_lock:
             if self._checkpointer is None or self._checkpointer.pid != os.getpid():
                 self._checkpointer = _Checkpointer(self.path)
-                weakref.finalize(self, self._checkpointer.stop.set)
+                weakref.finalize(self, self._checkpointer.stop)
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -300,7 +322,7 @@ class Store:
             conn.close()
         self._local.conn = None
         if self._checkpointer is not None:
-            self._checkpointer.stop.set()
+            self._checkpointer.stop()
         self._generation.close()
 
     # -- seed -------------------------------------------------------------------

@@ -7,8 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench import proc_cpu, report, wrk
-from bench.settings import (compose_command, gunicorn_flags, load_config, resolve,
+from bench.settings import (ComposeError, compose_command, gunicorn_flags, resolve,
                             shipped_gunicorn_settings)
+from service.web.demo import IDP_CONFIG
+from tests.support.servers import MOCK_IDP_ARGS
 
 
 def _line(**over):
@@ -56,33 +58,66 @@ def test_parse_output_raises_only_wrk_error(text):
     # The healthcheck's `python3 -c` is not the command's.
     ('services:\n  idp:\n    healthcheck:\n      test: ["CMD", "python3", "-c", "x"]\n'
      '    command: ["gunicorn", "-c", "python:m"]\n', ["gunicorn", "-c", "python:m"]),
+    # A bracket inside a string does not end the list.
+    ('services:\n  idp:\n    command: ["gunicorn", "--bind", "[::]:8081", "-w", "3"]\n',
+     ["gunicorn", "--bind", "[::]:8081", "-w", "3"]),
     ("services:\n  web:\n    command: gunicorn --workers 4\n", None),
     ("services:\n  idp:\n    image: x\n", None),
-    ('services:\n  idp:\n    command: ["gunicorn", 3]\n', None),
-    ('services:\n  idp:\n    command: ["gunicorn", "unterminated\n', None),
 ])
 def test_compose_command(compose, expected):
     assert compose_command(compose) == expected
+
+
+@pytest.mark.parametrize("compose", [
+    'services:\n  idp:\n    command: ["gunicorn", 3]\n',
+    'services:\n  idp:\n    command: ["gunicorn", "unterminated\n',
+    "services:\n  idp:\n    command: ['gunicorn', '-w', '3']\n",
+    "services:\n  idp:\n    command:\n      - gunicorn\n      - -w\n      - '3'\n",
+    "services:\n  idp:\n    command: >\n      gunicorn -w 3\n",
+])
+def test_compose_command_refuses_forms_it_cannot_read(compose):
+    with pytest.raises(ComposeError, match="service idp's command"):
+        compose_command(compose)
 
 
 @pytest.mark.parametrize("command, expected", [
     (["gunicorn", "--workers", "4", "--threads=2", "app"], {"workers": "4", "threads": "2"}),
     (["gunicorn", "-w", "2", "-k", "gevent", "-c", "python:m", "app"],
      {"workers": "2", "worker_class": "gevent", "config": "python:m"}),
+    (["gunicorn", "-w4", "-kgevent", "-w=5"], {"workers": "5", "worker_class": "gevent"}),
     (["gunicorn", "--workers", "2", "--workers", "5"], {"workers": "5"}),  # the last wins
     (["gunicorn", "--bind", "0.0.0.0:1", "--workers"], {}),  # a flag without its value
+    (["gunicorn", "--workers", "--threads", "2"], {"threads": "2"}),  # nor with a flag for it
 ])
 def test_gunicorn_flags(command, expected):
     assert gunicorn_flags(command) == expected
 
 
-@given(st.lists(st.sampled_from(["--workers", "-w", "--threads", "-k", "--config", "3", "x",
-                                 "--workers=7", "--bind", "-c"]), max_size=12))
-def test_gunicorn_flags_takes_values_only_from_flags(command):
-    found = gunicorn_flags(command)
-    assert set(found) <= {"workers", "threads", "worker_class", "config"}
-    for value in found.values():
-        assert value in command or f"--workers={value}" in command
+_SPELLINGS = {"workers": ["--workers", "-w"], "threads": ["--threads"],
+              "worker_class": ["--worker-class", "-k"], "config": ["--config", "-c"]}
+
+
+@st.composite
+def flagged_commands(draw):
+    """A gunicorn command from (setting, value) pairs, each flag spelled at random, and
+    the value gunicorn would settle on for each setting (the last given)."""
+    command, expected = ["gunicorn"], {}
+    for key, value in draw(st.lists(st.tuples(st.sampled_from(sorted(_SPELLINGS)),
+                                              st.from_regex(r"[a-z0-9:._]{1,8}", fullmatch=True)),
+                                    max_size=8)):
+        flag = draw(st.sampled_from(_SPELLINGS[key]))
+        form = draw(st.sampled_from(["apart", "equals", "attached"] if len(flag) == 2 else ["apart", "equals"]))
+        command += {"apart": [flag, value], "equals": [f"{flag}={value}"], "attached": [flag + value]}[form]
+        if draw(st.booleans()):
+            command += ["--bind", "127.0.0.1:1"]
+        expected[key] = value
+    return command + ["app:create()"], expected
+
+
+@given(flagged_commands())
+def test_gunicorn_flags_finds_the_last_value_of_each_setting(case):
+    command, expected = case
+    assert gunicorn_flags(command) == expected
 
 
 @pytest.mark.parametrize("flags, config, expected", [
@@ -90,22 +125,29 @@ def test_gunicorn_flags_takes_values_only_from_flags(command):
     ({}, {"workers": 2, "worker_class": "gevent", "post_request": print}, (2, 1, "gevent")),
     ({"workers": "3", "worker_class": "gthread"}, {"workers": 2, "worker_class": "gevent"},
      (3, 1, "gthread")),  # flags override the config module, as gunicorn does
+    ({"threads": "4"}, {}, (1, 4, "gthread")),  # gunicorn runs sync workers with threads as gthread
 ])
 def test_resolve(flags, config, expected):
     assert resolve(flags, config) == expected
 
 
 def test_shipped_settings_are_the_config_compose_names(tmp_path):
-    """The repository's own compose.yaml and config module, read as the bench reads them."""
+    """The repository's compose.yaml names the config make demo and the tests use."""
     s = shipped_gunicorn_settings()
-    conf = load_config("python:mock_idp.gunicorn_conf")
-    assert s.config == "python:mock_idp.gunicorn_conf" and "compose.yaml" in s.source
-    assert (s.workers, s.threads, s.worker_class) == (conf["workers"], 1, conf["worker_class"])
-    assert s.args() == ["--config", s.config, "--worker-class", s.worker_class]
+    assert s.config == IDP_CONFIG and MOCK_IDP_ARGS == ["--config", IDP_CONFIG]
+    assert (s.workers, s.threads, s.worker_class) == (2, 1, "gevent")
+    assert s.args() == ["--config", IDP_CONFIG, "--worker-class", "gevent"]
+    assert s.source == f"compose.yaml, service idp: --config {IDP_CONFIG}"
     compose = tmp_path / "compose.yaml"
     compose.write_text('services:\n  idp:\n    command: ["gunicorn", "--config", '
                        '"python:mock_idp.gunicorn_conf", "--workers", "5", "app"]\n')
     assert shipped_gunicorn_settings(compose).workers == 5
+
+
+def test_missing_compose_falls_back_to_the_documented_assumption(tmp_path):
+    s = shipped_gunicorn_settings(tmp_path / "compose.yaml")
+    assert (s.workers, s.threads, s.worker_class, s.config) == (2, 1, "sync", None)
+    assert "assumed" in s.source and s.args() == ["--worker-class", "sync"]
 
 
 @pytest.mark.parametrize("workers, threads, worker_class, expected", [
@@ -113,17 +155,10 @@ def test_shipped_settings_are_the_config_compose_names(tmp_path):
     (2, 1, "sync", "2 sync workers"),
     (2, 4, "gthread", "2 gthread workers x 4 threads"),
     (2, 1, "gthread", "2 gthread workers x 1 threads"),
-    (3, 2, "sync", "3 sync workers x 2 threads"),  # gunicorn runs gthread for sync with threads
 ])
 def test_gunicorn_workers_says_threads_only_where_they_count(workers, threads, worker_class, expected):
     g = {"workers": workers, "threads": threads, "worker_class": worker_class}
     assert report.gunicorn_workers(g) == expected
-
-
-def test_missing_compose_falls_back_to_the_documented_assumption(tmp_path):
-    s = shipped_gunicorn_settings(tmp_path / "compose.yaml")
-    assert (s.workers, s.threads, s.worker_class, s.config) == (2, 1, "sync", None)
-    assert "assumed" in s.source and s.args() == ["--worker-class", "sync"]
 
 
 def _results(**over):
