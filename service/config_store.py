@@ -69,7 +69,11 @@ def parse_document(text: str, path: Path | str) -> TOMLDocument:
     never glues two keys together.
     """
     try:
-        return tomlkit.parse(with_final_newline(text))
+        doc = tomlkit.parse(with_final_newline(text))
+        # tomlkit builds tables declared out of order only when they are first read, and
+        # only then finds a key declared twice (`[x]` `a = 1` ... `[x.a]`): read them all now.
+        doc.unwrap()
+        return doc
     except ParseError as exc:
         reason = _QUOTED_CHAR_RE.sub("", str(exc).split(" at line ")[0])  # not even one char of a secret
         raise ConfigParseError(path, exc.line, exc.col, reason) from None

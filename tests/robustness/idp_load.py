@@ -52,10 +52,14 @@ class Issued:
 
 @contextlib.contextmanager
 def idp_under_gunicorn(db: Path, log: Path, workers: int = 2) -> Iterator[tuple[str, int]]:
-    """The mock IdP as shipped (its gunicorn config) on a free port; yields (URL, master pid)."""
+    """The mock IdP as shipped (its gunicorn config) on a free port, every worker forked;
+    yields (URL, master pid)."""
     env = {"MOCK_IDP_DB": str(db)}
     with gunicorn("mock_idp:create_app()", env=env, workers=workers, log_path=log,
                   extra_args=MOCK_IDP_ARGS) as (url, proc):
+        # gunicorn forks its workers up to 0.1 s apart, and the first may answer /healthz
+        # before the next exists: the figures are per worker.
+        wait_workers(proc.pid, workers, exclude=set())
         yield url, proc.pid
 
 

@@ -62,6 +62,20 @@ def test_malformed_file_is_never_overwritten(tmp_path):
     assert path.read_text() == bad
 
 
+def test_a_key_redeclared_by_a_later_table_is_a_parse_error_naming_the_line(tmp_path):
+    """tomlkit accepts this file and fails only when the out-of-order table is first read,
+    with its own KeyAlreadyPresent (found by fuzz/fuzz_config.py)."""
+    path = tmp_path / "config.toml"
+    bad = "[x]\na = 1\n[y]\na = 1\n[x.b]\na = 1\n[x.a]\n"
+    path.write_text(bad)
+    store = ConfigStore(path)
+    for call in (store.profiles, store.profile_results, lambda: store.save(Profile(name="b"))):
+        with pytest.raises(ConfigParseError) as info:
+            call()
+        assert info.value.line == 7 and str(path) in str(info.value)
+    assert path.read_text() == bad
+
+
 def test_get_and_delete_unknown_profile(tmp_path):
     store = ConfigStore(tmp_path / "config.toml")
     with pytest.raises(ProfileNotFoundError, match="'nope'"):
