@@ -16,8 +16,9 @@ def verbose_gunicorn(app_spec: str, env: Mapping[str, str], log: Path, workers: 
                      port: int | None = None, extra_args: Sequence[str] = ()) -> Iterator[str]:
     """`gunicorn --log-level debug --access-logfile -` on a free loopback port; yields its URL.
 
-    gunicorn's default access format: request line (path and query), status, Referer,
-    User-Agent — what an operator would turn on.
+    The access format is ours (service/gunicorn_settings.py: path without its query,
+    status, User-Agent), from ./gunicorn.conf.py or the config in extra_args: what an
+    operator running the repository's settings would turn on.
     """
     port = port or free_port()
     cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
