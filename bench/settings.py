@@ -4,7 +4,6 @@ from __future__ import annotations
 import importlib
 import json
 import re
-import runpy
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -141,10 +140,12 @@ def resolve(flags: Mapping[str, str], config: Mapping[str, Any]) -> tuple[int, i
 
 
 def load_config(config: str) -> dict[str, Any]:
-    """The globals of a gunicorn config: `python:module`, or a file under the repository."""
-    if config.startswith("python:"):
-        return vars(importlib.import_module(config.removeprefix("python:")))
-    return runpy.run_path(str(REPO / config))
+    """The globals of a gunicorn config given as `python:module`, the form compose uses
+    (a file path there would name the image's file, not the repository's)."""
+    if not config.startswith("python:"):
+        raise ComposeError(f"compose: the bench reads a gunicorn --config given as "
+                           f"python:module, not {config!r}")
+    return vars(importlib.import_module(config.removeprefix("python:")))
 
 
 def shipped_gunicorn_settings(compose: Path = REPO / "compose.yaml") -> GunicornSettings:

@@ -6,7 +6,7 @@ measured is the mock that ships. Command-line flags still override it.
 gevent workers: one process serves every keep-alive connection it holds, with no thread
 handoff per request. Sync workers close the connection after each answer and gthread
 hands every request to a thread and back; on 2 CPUs under wrk, the token endpoint served
-1.9x and 2.3x the peer's req/s with them, against about 3x with these (README,
+about 2x and 2.3x the peer's req/s with them, against about 2.9x with these (README,
 Performance).
 """
 from __future__ import annotations

@@ -144,6 +144,13 @@ def test_shipped_settings_are_the_config_compose_names(tmp_path):
     assert shipped_gunicorn_settings(compose).workers == 5
 
 
+def test_a_config_file_path_is_refused(tmp_path):
+    compose = tmp_path / "compose.yaml"
+    compose.write_text('services:\n  idp:\n    command: ["gunicorn", "-c", "gunicorn.conf.py"]\n')
+    with pytest.raises(ComposeError, match="python:module"):
+        shipped_gunicorn_settings(compose)
+
+
 def test_missing_compose_falls_back_to_the_documented_assumption(tmp_path):
     s = shipped_gunicorn_settings(tmp_path / "compose.yaml")
     assert (s.workers, s.threads, s.worker_class, s.config) == (2, 1, "sync", None)
