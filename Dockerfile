@@ -50,6 +50,7 @@ RUN pip install -q --no-index "$(ls /tmp/wheels/gclogin-*.whl)[conformance]" \
 # import the installed packages, not source files.
 WORKDIR /app
 COPY pyproject.toml gunicorn.conf.py ./
+COPY devtools ./devtools
 COPY tests ./tests
 
 # Mount volumes on /data/idp (the IdP's SQLite) and /data/web (config.toml and the

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.servers import stop_process
+from devtools.servers import stop_process
 
 from bench.cli_timing import gclogin
 from bench.fixtures import cached_token, drop_token

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.support.servers import free_port
+from devtools.servers import free_port
 
 from bench import cli_timing, fixtures, login, report, servers, wrk
 from bench.settings import REPO, Settings, shipped_gunicorn_settings

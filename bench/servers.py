@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from tests.support.servers import free_port, gunicorn, stop_process, wait_http
+from devtools.servers import free_port, gunicorn, stop_process, wait_http
 
 from bench.proc_cpu import tree_cpu_seconds
 from bench.settings import REPO, GunicornSettings

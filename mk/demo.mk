@@ -6,4 +6,4 @@ WEB_PORT ?= 8080
 DEMO_DIR ?= .demo
 .PHONY: demo
 demo: install
-	$(PY) -m service.web.demo --idp-port $(IDP_PORT) --web-port $(WEB_PORT) --state-dir $(DEMO_DIR)
+	$(PY) -m devtools.demo --idp-port $(IDP_PORT) --web-port $(WEB_PORT) --state-dir $(DEMO_DIR)

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, json, jsonify, request
 
-from service.redirect_uris import is_valid_redirect_uri
+from service import is_valid_redirect_uri
 
 from .api import require_token
 from .errors import ApiError, api_headers

@@ -16,8 +16,10 @@ from typing import Any
 import gevent
 from gunicorn.workers.ggevent import GeventWorker
 
+from service import GUNICORN_SETTINGS
+
 # --config replaces ./gunicorn.conf.py: take what every gunicorn run of ours shares.
-from service.gunicorn_settings import access_log_format, control_socket_disable  # noqa: F401
+globals().update(GUNICORN_SETTINGS)
 
 workers = 2
 worker_class = "gevent"

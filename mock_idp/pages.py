@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, render_template
 
-from service.security_headers import content_security_policy, security_headers
+from service import content_security_policy, security_headers
 
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
 

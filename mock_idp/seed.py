@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from service.redirect_uris import is_valid_redirect_uri
+from service import is_valid_redirect_uri
 
 from .errors import SeedError
 from .models import GRANT_TYPES, VALIDITY_DEFAULT, VALIDITY_MAX, VALIDITY_MIN

@@ -1,21 +1,61 @@
-"""gclogin: the reference Genesys Cloud login client and its web service.
+"""gclogin: the reference Genesys Cloud login client, as a library.
 
-`create_app` is resolved lazily so `import service.cli` or `import service.profiles`
-never imports Flask; `gunicorn 'service:create_app()'` still works.
+This module is the front door: everything in ``__all__`` is public and stable; every
+other module of the package is internal and may change. The CLI (``service.cli``), the
+web service (``service.web``) and the mock IdP use only these names from here.
+
+``create_app`` (the web service's factory) is resolved lazily, so ``import service``
+never imports Flask; ``gunicorn 'service:create_app()'`` still works.
+
+    from service import ConfigStore, LoginOptions, login_and_save, resolve_profile
+
+    store = ConfigStore(default_config_path())
+    resolved = resolve_profile(store, "DEFAULT")
+    login_and_save(store, resolved, LoginOptions(open_browser=True))
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from service.web import create_app
+from .config_store import ConfigStore, default_config_path
+from .environments import DEFAULT_ENVIRONMENT, Endpoints, normalize_environment
+from .errors import (ApiError, AuthenticationError, ConfigError, ConfigParseError, GcloginError,
+                     InvalidValueError, LoginCancelledError, LoginRequiredError, LoginTimeoutError,
+                     NetworkError, NoResponseError, OAuthError, PortInUseError, ProfileNotFoundError,
+                     RedirectError, StateError)
+from .gunicorn_settings import GUNICORN_SETTINGS
+from .login import (LoginOptions, Overrides, Resolved, call_with_token, login, login_and_save, logout,
+                    resolve_profile)
+from .profiles import DEFAULT_PROFILE, GrantType, Profile, TokenData
+from .redirect_uris import is_valid_redirect_uri, redirect_uri_allowed
+from .security_headers import content_security_policy, security_headers
 
-__all__ = ["create_app"]
+if TYPE_CHECKING:
+    from .web import create_app
+
+__all__ = [
+    # the config store and profile values
+    "ConfigStore", "DEFAULT_ENVIRONMENT", "DEFAULT_PROFILE", "Endpoints", "GrantType", "Profile",
+    "TokenData", "default_config_path", "normalize_environment",
+    # logging in
+    "LoginOptions", "Overrides", "Resolved", "call_with_token", "login", "login_and_save", "logout",
+    "resolve_profile",
+    # the error tree (service.errors draws it)
+    "ApiError", "AuthenticationError", "ConfigError", "ConfigParseError", "GcloginError",
+    "InvalidValueError", "LoginCancelledError", "LoginRequiredError", "LoginTimeoutError",
+    "NetworkError", "NoResponseError", "OAuthError", "PortInUseError", "ProfileNotFoundError",
+    "RedirectError", "StateError",
+    # pure rules the mock IdP shares with the client
+    "GUNICORN_SETTINGS", "content_security_policy", "is_valid_redirect_uri", "redirect_uri_allowed",
+    "security_headers",
+    # the web service's app factory (lazy)
+    "create_app",
+]
 
 
 def __getattr__(name: str) -> Any:
     if name == "create_app":
-        from service.web import create_app
+        from .web import create_app
 
         return create_app
     raise AttributeError(f"module 'service' has no attribute {name!r}")

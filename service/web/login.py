@@ -1,7 +1,7 @@
 """Log in: client credentials server-side; implicit and PKCE through the browser.
 
 The callback at ``/callback`` is the client library's blueprint
-(``service.loopback_relay.callback_blueprint``, shared with the CLI's loopback server):
+(``service.web.callback.callback_blueprint``, shared with the CLI's loopback server):
 a PKCE code in the query is exchanged server-side; an implicit token arrives in the
 fragment, which the library's relay page POSTs back same-origin (R22). That POST is
 bound to the session by the single-use state of the pending login rather than by a
@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 
 from service.errors import GcloginError
-from service.loopback_relay import callback_blueprint
+from .callback import callback_blueprint
 from service.oauth import PendingLogin, TokenResponse
 from service.profiles import GrantType, Profile
 

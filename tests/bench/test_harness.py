@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from bench import proc_cpu, report, wrk
 from bench.settings import (ComposeError, compose_command, gunicorn_flags, resolve,
                             shipped_gunicorn_settings)
-from service.web.demo import IDP_CONFIG
-from tests.support.servers import MOCK_IDP_ARGS
+from devtools.processes import IDP_CONFIG
+from devtools.servers import MOCK_IDP_ARGS
 
 
 def _line(**over):

@@ -19,7 +19,7 @@ import pytest
 from service.web import create_app as create_web_app
 from tests.browser.conftest import origin
 from tests.conformance.idp_driver import Idp, default_seed
-from tests.support.servers import REPO, free_port, stop_process, wsgi_server
+from devtools.servers import REPO, free_port, stop_process, wsgi_server
 
 pytestmark = pytest.mark.slow
 WAIT = 30.0

@@ -15,7 +15,7 @@ from tests.conformance.idp_driver import Idp, default_seed
 from tests.conformance.requirements import requirement_of
 from tests.conformance.targets import TargetSpec, target_from_env
 from tests.conformance.web_driver import Web
-from tests.support.servers import free_port, wsgi_server
+from devtools.servers import free_port, wsgi_server
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _TARGET_ENV = {k: v for k, v in os.environ.items() if k.startswith(("CONFORMANCE_", "GENESYSCLOUD_"))}

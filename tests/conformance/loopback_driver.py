@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from service import environments, loopback
 from service.profiles import GrantType
-from tests.support.servers import wsgi_server
+from devtools.servers import wsgi_server
 
 WAIT = 15.0
 

@@ -12,7 +12,7 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from service import api, environments
-from tests.support.servers import wsgi_server
+from devtools.servers import wsgi_server
 
 SIDE = "client"
 

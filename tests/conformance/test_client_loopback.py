@@ -1,4 +1,4 @@
-"""Client-side requirements of the CLI's loopback redirect server (service/loopback.py)."""
+"""Client-side requirements of the CLI's loopback redirect server (service/loopback/)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,11 +12,12 @@ import pytest
 from cryptography import x509
 
 from service import environments, loopback
+from service.loopback import handler
 from service.errors import LoginTimeoutError, OAuthError
 from service.oauth import code_challenge_s256, start_login
 from service.profiles import GrantType
 from tests.conformance.loopback_driver import FakeTokenEndpoint, LoopbackLogin
-from tests.support.servers import free_port, listening_addresses
+from devtools.servers import free_port, listening_addresses
 
 SIDE = "client"
 ENDPOINTS = environments.resolve("http://127.0.0.1:9")  # never contacted by implicit logins
@@ -110,7 +111,7 @@ def test_R21_loopback_accepts_one_response_only():
     pending = start_login(GrantType.IMPLICIT, client_id="c", redirect_uri="http://127.0.0.1:1",
                           endpoints=ENDPOINTS)
     reported: list[object] = []
-    app = loopback.create_loopback_app(pending, reported.append)
+    app = handler.create_loopback_app(pending, reported.append)
     body = urlencode({"fragment": f"access_token={TOKEN}&token_type=bearer&state={pending.state}"})
     first = app.post("/", "application/x-www-form-urlencoded", body.encode())
     second = app.post("/", "application/x-www-form-urlencoded", body.encode())

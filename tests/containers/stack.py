@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import tomlkit
 
-from tests.support.servers import REPO, free_port
+from devtools.servers import REPO, free_port
 
 COMPOSE_FILES = (REPO / "compose.yaml", REPO / "tests" / "containers" / "compose.test.yaml")
 DEMO_SEED = REPO / "mock_idp" / "seed.toml"

@@ -12,7 +12,7 @@ import requests
 
 from mock_idp.config import default_seed_path
 from mock_idp.testing import parse_login_form
-from tests.support.servers import MOCK_IDP_ARGS, gunicorn
+from devtools.servers import MOCK_IDP_ARGS, gunicorn
 
 from .conftest import (ALICE, CC, PKCE, REDIRECT, code_params, fragment,
                        implicit_params, pkce_pair, query)

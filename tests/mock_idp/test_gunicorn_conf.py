@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from mock_idp.config import default_seed_path
-from tests.support.servers import MOCK_IDP_ARGS, gunicorn
+from devtools.servers import MOCK_IDP_ARGS, gunicorn
 
 from .conftest import CC
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from mock_idp.__main__ import parse_args
-from tests.support.servers import REPO, free_port, stop_process, wait_http
+from devtools.servers import REPO, free_port, stop_process, wait_http
 
 from .conftest import CC
 

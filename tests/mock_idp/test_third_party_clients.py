@@ -12,7 +12,7 @@ from requests_oauthlib import OAuth2Session as OAuthlibSession
 
 from mock_idp import create_app
 from mock_idp.testing import app_config, parse_login_form
-from tests.support.servers import wsgi_server
+from devtools.servers import wsgi_server
 
 from .conftest import ALICE, CC, PKCE, REDIRECT
 

@@ -7,7 +7,7 @@ import pytest
 
 from mock_idp import create_app
 from mock_idp.testing import app_config
-from tests.support.servers import wsgi_server
+from devtools.servers import wsgi_server
 
 
 @pytest.fixture(scope="module")

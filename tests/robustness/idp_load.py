@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 
 from mock_idp.testing import demo_seed, parse_login_form
-from tests.support.servers import MOCK_IDP_ARGS, gunicorn
+from devtools.servers import MOCK_IDP_ARGS, gunicorn
 
 from .loadgen import LoadResult, Operation, run_load
 from .procstat import children, rss_kib

@@ -22,7 +22,7 @@ from mock_idp import create_app as create_idp
 from mock_idp.testing import app_config, demo_seed, issue_token, parse_login_form
 from service.config_store import ConfigStore
 from service.profiles import GrantType, Profile
-from tests.support.servers import free_port, wsgi_server
+from devtools.servers import free_port, wsgi_server
 
 from .browser import sign_in
 from .loopback_login import LoopbackLogin

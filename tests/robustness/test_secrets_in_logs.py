@@ -21,7 +21,7 @@ import requests
 from mock_idp.testing import demo_seed
 from service.config_store import ConfigStore
 from service.profiles import GrantType, Profile
-from tests.support.servers import MOCK_IDP_ARGS, free_port
+from devtools.servers import MOCK_IDP_ARGS, free_port
 
 from .browser import demo_user, sign_in
 from .tap import Tap

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from tests.support.servers import REPO, free_port, stop_process, wait_http
+from devtools.servers import REPO, free_port, stop_process, wait_http
 
 
 @contextlib.contextmanager

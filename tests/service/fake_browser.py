@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 
-from tests.support.servers import REPO
+from devtools.servers import REPO
 
 URL_PREFIX = "Open this URL in your browser to log in: "
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from service import api
 from service.environments import Endpoints, resolve
 from service.errors import ApiError, AuthenticationError, NetworkError, NoResponseError, OAuthError
-from tests.support.servers import free_port, wsgi_server
+from devtools.servers import free_port, wsgi_server
 
 
 @settings(max_examples=100)

@@ -20,7 +20,7 @@ from service.cli import cli
 from service.config_store import ConfigStore
 from service.profiles import GrantType, Profile, TokenData
 from tests.service.fake_browser import CliProcess, FakeBrowser
-from tests.support.servers import free_port, wsgi_server
+from devtools.servers import free_port, wsgi_server
 
 pytestmark = pytest.mark.slow
 
@@ -334,7 +334,7 @@ def test_redirect_uri_mismatch_is_refused_by_the_idp_and_times_out(idp, env):
 
 def test_pkce_replayed_code_callback_is_refused(idp, env):
     """Two deliveries of the same callback while the server is up: the second gets 400 (R21)."""
-    from service.loopback import create_loopback_app
+    from service.loopback.handler import create_loopback_app
     from service.oauth import start_login
     from service.environments import resolve
     base, ports = idp

@@ -18,7 +18,7 @@ from service.config_store import ConfigStore
 from service.environments import REGIONS
 from service.errors import NetworkError, OAuthError, PortInUseError
 from service.profiles import GrantType, Profile
-from tests.support.servers import free_port, wsgi_server
+from devtools.servers import free_port, wsgi_server
 
 CORRUPT = '"{not json"'
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from service.cli import cli
 from service.config_store import ConfigStore
 from service.profiles import GrantType, Profile, TokenData
-from tests.support.servers import REPO
+from devtools.servers import REPO
 
 HEAVY = ("flask", "werkzeug", "authlib", "cryptography", "requests")
 
@@ -157,7 +157,7 @@ def _run_cli_subprocess(args, env):
 
 def test_read_path_imports_nothing_heavy(tmp_path):
     """profiles list and users me get with a cached token keep Flask, authlib, cryptography, requests out."""
-    from tests.support.servers import free_port
+    from devtools.servers import free_port
     import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
 

@@ -9,7 +9,7 @@ import pytest
 from service.config_store import ConfigStore, default_config_path
 from service.errors import ConfigParseError, ProfileNotFoundError
 from service.profiles import GrantType, Profile
-from tests.support.servers import REPO
+from devtools.servers import REPO
 
 
 def mode(path):

@@ -9,7 +9,7 @@ import pytest
 
 from service.config_store import ConfigStore
 from service.profiles import GrantType, Profile
-from tests.support.servers import free_port, wsgi_server
+from devtools.servers import free_port, wsgi_server
 
 from .conftest import make_app, write_config
 from .walker import ALICE, CC_CLIENT, PKCE_CLIENT, USER_CONTEXT_ERROR, Walker

@@ -2,30 +2,12 @@
 from __future__ import annotations
 
 import stat
-import subprocess
-import sys
 import threading
 
 import pytest
 
 import service
 from service.web.settings import load_or_create_secret
-
-
-def test_service_exports_only_create_app():
-    assert service.__all__ == ["create_app"]
-    from service.web import create_app
-
-    assert service.create_app is create_app
-    with pytest.raises(AttributeError):
-        service.no_such_thing  # noqa: B018
-
-
-@pytest.mark.parametrize("module", ["service", "service.profiles", "service.config_store", "service.cli"])
-def test_importing_library_modules_does_not_import_flask(module):
-    code = f"import sys, importlib\ntry:\n    importlib.import_module({module!r})\nexcept ModuleNotFoundError:\n    pass\nprint('flask' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
 
 
 def test_environment_layers_and_test_dict_wins(monkeypatch, tmp_path):
@@ -93,7 +75,7 @@ def test_short_secret_file_is_refused(tmp_path):
 
 
 def test_gunicorn_serves_the_factory(tmp_path):
-    from tests.support.servers import gunicorn
+    from devtools.servers import gunicorn
 
     env = {"GCLOGIN_CONFIG": str(tmp_path / "gc" / "config.toml")}
     with gunicorn("service:create_app()", env=env, workers=2) as (base, _proc):

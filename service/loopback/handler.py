@@ -18,10 +18,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from socketserver import ThreadingMixIn
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .callback import Completion, complete_code, complete_fragment, is_response, page_headers, relay_page, \
+from ..callback import Completion, complete_code, complete_fragment, is_response, page_headers, relay_page, \
     result_page
-from .errors import GcloginError
-from .oauth import PendingLogin, TokenResponse
+from ..errors import GcloginError
+from ..oauth import PendingLogin, TokenResponse
 
 Outcome = TokenResponse | GcloginError
 #: how long a connection may take to complete its TLS handshake, or to send its request

@@ -6,7 +6,7 @@ optionally over HTTPS with a per-login certificate (R29), serves the callback bl
 at "/", and is shut down after success, error, timeout or Ctrl-C (R19). Its request log
 is silenced: the callback query carries the code (R25).
 
-The server is the standard library's (service.loopback_app), loaded with this module
+The server is the standard library's (service.loopback.handler), loaded with this module
 and so before the authorize URL is printed: its import is tens of milliseconds of CPU
 that would otherwise compete with the browser loading the login page. No web framework
 is involved. For HTTPS, cryptography loads and the certificate is made after the URL,
@@ -29,12 +29,12 @@ from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from .browser import open_browser as launch_browser
-from .environments import Endpoints
-from .errors import (GcloginError, InvalidValueError, LoginCancelledError, LoginTimeoutError, NetworkError,
+from ..environments import Endpoints
+from ..errors import (GcloginError, InvalidValueError, LoginCancelledError, LoginTimeoutError, NetworkError,
                      PortInUseError)
-from .loopback_app import LoopbackServer, create_loopback_app, make_servers
-from .oauth import PendingLogin, TokenResponse, start_login
-from .profiles import GrantType
+from .handler import LoopbackServer, create_loopback_app, make_servers
+from ..oauth import PendingLogin, TokenResponse, start_login
+from ..profiles import GrantType
 
 DEFAULT_TIMEOUT = 300.0
 STOP_TIMEOUT = 5.0

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from service.web.demo import DemoError, banner, demo_facts, environments, reserve_ports
-from tests.support.servers import REPO, free_port, free_ports, stop_process, wait_http
+from devtools.demo import DemoError, banner, demo_facts, environments, reserve_ports
+from devtools.servers import REPO, free_port, free_ports, stop_process, wait_http
 
-from .walker import ALICE, CC_CLIENT, IMPLICIT_CLIENT, USER_CONTEXT_ERROR, Walker
+from tests.web.walker import ALICE, CC_CLIENT, IMPLICIT_CLIENT, USER_CONTEXT_ERROR, Walker
 
 SEED = REPO / "mock_idp" / "seed.toml"
 
@@ -33,7 +33,7 @@ def _launch(state: Path, idp_port: int, web_port: int, log: Path, *extra: str) -
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SERVICE_", "MOCK_IDP_"))}
     with open(log, "wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "service.web.demo", "--idp-port", str(idp_port),
+            [sys.executable, "-m", "devtools.demo", "--idp-port", str(idp_port),
              "--web-port", str(web_port), "--state-dir", str(state), "--timeout", "60", *extra],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 

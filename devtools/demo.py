@@ -8,13 +8,12 @@ terminal). On Linux the servers also get SIGTERM if the launcher itself dies (SI
 ``PR_SET_PDEATHSIG``. State (the demo config.toml, the IdP's SQLite file, the session key)
 lives in a private directory.
 
-    python -m service.web.demo --idp-port 8081 --web-port 8080 --state-dir .demo
+    python -m devtools.demo --idp-port 8081 --web-port 8080 --state-dir .demo
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import errno
 import os
 import signal
@@ -25,9 +24,11 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from .processes import IDP_CONFIG, die_with_parent, gunicorn_command, stop
 
 HOST = "127.0.0.1"
 #: the port the seed's redirect URIs name; other ports need the RFC 8252 any-port rule
@@ -107,44 +108,6 @@ def reserve_ports(ports: Mapping[str, int]) -> dict[str, socket.socket]:
     return bound
 
 
-#: The mock IdP's gunicorn settings as compose.yaml ships them; the flags below override
-#: only what the demo needs otherwise.
-IDP_CONFIG = "python:mock_idp.gunicorn_conf"
-
-
-def gunicorn_command(app_spec: str, bind: str, workers: int,
-                     config: str | None = None) -> list[str]:
-    """bind: ``fd://N`` (a socket the launcher bound) or ``host:port``."""
-    return [sys.executable, "-m", "gunicorn", *(("--config", config) if config else ()),
-            "--bind", bind, "--workers", str(workers), "--graceful-timeout", "5",
-            "--timeout", "60", "--no-control-socket", app_spec]
-
-
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> Callable[[], None] | None:
-    """A preexec_fn that makes the child get SIGTERM when the launcher dies (Linux).
-
-    Ctrl-C, SIGTERM and SIGHUP are handled by the launcher, which stops the servers; this
-    covers the launcher being killed outright. libc is loaded before the fork.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    parent = os.getpid()
-
-    def preexec() -> None:
-        prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
-        if os.getppid() != parent:  # the launcher died before prctl took effect
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return preexec
-
-
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
     """Poll url until it answers 200 while proc, the server that owns the port, still runs."""
     deadline = time.monotonic() + timeout
@@ -157,20 +120,6 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
                     return
         time.sleep(0.2)
     raise DemoError(f"{url} did not answer within {timeout:.0f}s")
-
-
-def stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM the server's process group (gunicorn and its workers), then SIGKILL."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=grace)
 
 
 def banner(web_url: str, idp_url: str, facts: Mapping[str, Any], state_dir: Path, seed: Path) -> str:
@@ -208,7 +157,7 @@ def _say(text: str, err: bool = False) -> None:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m service.web.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--idp-port", type=int, default=8081)
     parser.add_argument("--web-port", type=int, default=8080)
     parser.add_argument("--state-dir", type=Path, default=Path(".demo"))

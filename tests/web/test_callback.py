@@ -6,7 +6,7 @@ from flask import Flask
 
 from service.environments import resolve
 from service.errors import GcloginError
-from service.loopback_relay import callback_blueprint, render_result
+from service.web.callback import callback_blueprint, render_result
 from service.oauth import TokenResponse, start_login
 from service.profiles import GrantType
 

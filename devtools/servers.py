@@ -20,11 +20,10 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
-# SIGTERM the process group, then SIGKILL after a grace period: the demo launcher's own.
-from service.web.demo import IDP_CONFIG
-from service.web.demo import stop as stop_process
+from .processes import IDP_CONFIG
+from .processes import stop as stop_process
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 #: gunicorn flags that run the mock IdP as compose.yaml ships it (gevent workers, hooks).
 MOCK_IDP_ARGS = ["--config", IDP_CONFIG]

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from cryptography import x509
 
-from service.certs import make_certificate, server_ssl_context
+from service.loopback.certs import make_certificate, server_ssl_context
 
 
 def test_certificate_names_and_validity():

@@ -1,6 +1,6 @@
 """The OAuth callback as a Flask blueprint, for the web service (service.callback does the work).
 
-The CLI's loopback server serves the same callback without Flask (service.loopback_app);
+The CLI's loopback server serves the same callback without Flask (service.loopback.handler);
 both answer with service.callback's pages and headers, so the two cannot drift apart.
 """
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Callable
 from flask import Blueprint, Response, g, request
 from flask.typing import ResponseReturnValue
 
-from .callback import (Completion, Exchange, TakePending, complete_code, complete_fragment,
+from ..callback import (Completion, Exchange, TakePending, complete_code, complete_fragment,
                        default_exchange, is_response, page_headers, relay_page, result_page)
-from .errors import GcloginError, OAuthError
-from .oauth import PendingLogin, TokenResponse
+from ..errors import GcloginError, OAuthError
+from ..oauth import PendingLogin, TokenResponse
 
 OnSuccess = Callable[[PendingLogin, TokenResponse], ResponseReturnValue]
 OnError = Callable[["PendingLogin | None", GcloginError], ResponseReturnValue]

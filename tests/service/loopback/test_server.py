@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from tests.support.servers import listening_addresses
+from devtools.servers import REPO, listening_addresses
 import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -171,7 +171,7 @@ def test_port_zero_finds_a_port_free_on_both(monkeypatch):
 
 def test_interrupt_while_waiting_closes_the_port(monkeypatch):
     """KeyboardInterrupt (Ctrl-C) in the wait becomes LoginCancelledError and the server closes (R19)."""
-    import service.loopback as loopback
+    import service.loopback.server as loopback
 
     ports: list[int] = []
 
@@ -196,7 +196,7 @@ from service.environments import resolve
 from service.errors import LoginCancelledError
 from service.loopback import browser_login
 from service.profiles import GrantType
-from tests.support.servers import listening_addresses
+from devtools.servers import REPO, listening_addresses
 
 real_start = threading.Thread.start
 def ctrl_c_then_start(thread):
@@ -229,7 +229,7 @@ def test_ctrl_c_while_the_servers_start_cancels_cleanly():
     import sys
 
     out = subprocess.run([sys.executable, "-c", _CTRL_C_AS_THREADS_START], capture_output=True,
-                         text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+                         text=True, timeout=60, cwd=REPO)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["cancelled: login cancelled (Ctrl-C); nothing was saved",
                                        "loopback threads: []", "listening: []"], out.stderr
@@ -244,12 +244,12 @@ def test_the_loopback_server_needs_no_web_framework():
     import sys
 
     heavy = "print(sorted(m for m in ('flask', 'werkzeug', 'jinja2', 'cryptography') if m in sys.modules))\n"
-    code = ("import sys, service.loopback as lb\n" + heavy +
+    code = ("import sys, service.loopback.server as lb\n" + heavy +
             "print(lb.create_loopback_app.__module__, 'http.server' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                         cwd=Path(__file__).resolve().parents[2])
+                         cwd=REPO)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == ["[]", "service.loopback_app True"]
+    assert out.stdout.splitlines() == ["[]", "service.loopback.handler True"]
 
 
 def test_a_redirect_arriving_before_the_server_is_ready_is_served():
@@ -326,7 +326,7 @@ def test_https_login_warns_about_the_certificate_before_opening_the_browser(monk
         opened_after.append(list(lines))
         raise KeyboardInterrupt  # stop here: the order is all this test is about
 
-    monkeypatch.setattr("service.loopback.launch_browser", fake_browser)
+    monkeypatch.setattr("service.loopback.server.launch_browser", fake_browser)
     with pytest.raises(LoginCancelledError):
         browser_login(grant=GrantType.PKCE, client_id="c", redirect_uri="https://localhost:0",
                       endpoints=ENDPOINTS, timeout=5, open_browser=True, echo=lines.append)
@@ -338,7 +338,7 @@ def test_https_login_warns_about_the_certificate_before_opening_the_browser(monk
 
 def test_http_login_prints_no_certificate_notice(monkeypatch):
     lines: list[str] = []
-    monkeypatch.setattr("service.loopback.launch_browser", lambda url, env=None: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr("service.loopback.server.launch_browser", lambda url, env=None: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(LoginCancelledError):
         browser_login(grant=GrantType.PKCE, client_id="c", redirect_uri="http://localhost:0",
                       endpoints=ENDPOINTS, timeout=5, open_browser=True, echo=lines.append)

@@ -1,4 +1,4 @@
-"""The CLI's loopback request handling (service/loopback_app.py): the LoopbackApp answers
+"""The CLI's loopback request handling (service/loopback/handler.py): the LoopbackApp answers
 directly, then the standard-library server on a real socket (methods, bounds, TLS-free)."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from service import environments
-from service.loopback_app import MAX_BODY, LoopbackApp, make_servers
-from service.loopback import _Serving, listen_loopback
+from service.loopback.handler import MAX_BODY, LoopbackApp, make_servers
+from service.loopback.server import _Serving, listen_loopback
 from service.oauth import start_login
 from service.profiles import GrantType
 

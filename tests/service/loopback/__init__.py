@@ -1,0 +1,1 @@
+"""Tests of the CLI loopback login (service/loopback/)."""

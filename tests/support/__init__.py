@@ -1,1 +1,0 @@
-"""Helpers shared by every test package: free ports and servers that start and stop."""
