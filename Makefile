@@ -10,14 +10,15 @@ SYSTEM_PACKAGES :=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-packages test test-python demo clean
+.PHONY: help install system-packages test test-python clean
 
 include $(sort $(wildcard mk/*.mk))
 
 help:
 	@echo "make demo   - install if needed, run the mock IdP and the web service on 127.0.0.1"
 	@echo "make test   - install if needed (Python and Debian packages), run every test"
-	@echo "other targets: install conformance bench fuzz fuzz-merge soak test-containers clean"
+	@echo "make test-fast - lint, then the tests not marked slow (no apt, containers or browser)"
+	@echo "other targets: install lint conformance bench fuzz fuzz-merge soak test-containers clean"
 
 # Re-installs only when pyproject.toml changes; a second run is a no-op.
 $(INSTALLED): pyproject.toml
@@ -31,7 +32,7 @@ install: $(INSTALLED)
 system-packages:
 	@scripts/ensure-system-packages $(sort $(SYSTEM_PACKAGES))
 
-test-python: install system-packages
+test-python: install system-packages lint
 	$(PY) -m pytest --ignore=tests/containers $(PYTEST_ARGS)
 
 test: test-python test-containers

@@ -121,7 +121,7 @@ def floor_once(context, servers: tuple[_Server, _Server], *, flow: str, username
         if not callback.arrived.wait(timeout):
             raise RuntimeError("the floor's callback was never requested")
         marks = [start, start, start, loaded, typed, callback.arrived_at]
-        stages = {name: (b - a) * 1000 for name, a, b in zip(STAGES, marks, marks[1:])}
+        stages = {name: (b - a) * 1000 for name, a, b in zip(STAGES, marks, marks[1:], strict=False)}
         total = (callback.arrived_at - start) * 1000
         return LoginRun(f"floor_{flow}", "warm", total, total, stages)
     finally:

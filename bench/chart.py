@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 def _bars(ax, labels, values, title, unit, colors=None):
     shown = [v if v is not None else 0 for v in values]
     bars = ax.bar(labels, shown, color=colors)
-    for bar, value in zip(bars, values):
+    for bar, value in zip(bars, values, strict=True):
         ax.annotate("n/a" if value is None else f"{value:.0f}",
                     (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     ha="center", va="bottom", fontsize=8)

@@ -156,7 +156,7 @@ def login_once(playwright, context, *, flow: str, profile: str, config: Path,
         exited = time.perf_counter()
         if code != 0:
             raise LoginError(f"gclogin login exited {code} after saving the profile")
-        stages = {name: (b - a) * 1000 for name, a, b in zip(STAGES, marks, marks[1:])}
+        stages = {name: (b - a) * 1000 for name, a, b in zip(STAGES, marks, marks[1:], strict=False)}
         return LoginRun(flow, "warm" if context is not None else "cold",
                         (marks[-1] - start) * 1000, (exited - start) * 1000, stages)
     except subprocess.TimeoutExpired:

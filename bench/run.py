@@ -20,7 +20,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from devtools.servers import free_port
@@ -83,7 +83,7 @@ def round_ratios(http: dict[str, list[wrk.WrkResult]]) -> dict[str, float]:
     """Each ratio per round, then the median over the rounds both sides completed."""
     out = {}
     for name, (a, b) in RATIOS.items():
-        pairs = list(zip(http.get(a, []), http.get(b, [])))
+        pairs = list(zip(http.get(a, []), http.get(b, []), strict=False))
         values = [x.requests_per_s / y.requests_per_s for x, y in pairs if y.requests_per_s]
         if values:
             out[name] = statistics.median(values)
@@ -99,7 +99,7 @@ class Run:
         self.log = log
         self.gunicorn = shipped_gunicorn_settings()
         self.results: dict = {
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "mode": settings.name, "machine": machine(), "settings": vars(settings).copy(),
             "gunicorn": vars(self.gunicorn).copy(), "http": {}, "ratios": {}, "cli": {},
             "login": {}, "failures": []}

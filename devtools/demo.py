@@ -81,7 +81,7 @@ def reserve_ports(ports: Mapping[str, int]) -> dict[str, socket.socket]:
     The sockets are handed to gunicorn, so nothing else can take a port between this
     check and the server start, and whatever answers on it later is our server.
     """
-    names = {}
+    names: dict[int, str] = {}
     for variable, port in ports.items():
         if port in names:
             raise DemoError(f"{names[port]} and {variable} are both {port}; choose different ports")

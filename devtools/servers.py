@@ -82,25 +82,27 @@ def gunicorn(app_spec: str, env: Mapping[str, str] | None = None, workers: int =
              threads: int = 1, health_path: str = "/healthz",
              timeout: float = 30.0, log_path: Path | None = None,
              extra_args: list[str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Run `gunicorn app_spec` on a free loopback port; yields (base URL, process).
+    """Run `gunicorn app_spec` on a loopback port bound here; yields (base URL, process).
 
+    The listening socket is bound before gunicorn starts and handed to it (``fd://N``),
+    so no other process can take the port in between and whatever answers is ours.
     extra_args go before the app spec (e.g. ["--access-logfile", "-"]).
     """
-    port = free_port()
-    cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+    listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+    port = listener.getsockname()[1]
+    cmd = [sys.executable, "-m", "gunicorn", "--bind", f"fd://{listener.fileno()}",
            "--workers", str(workers), "--threads", str(threads), "--graceful-timeout", "5", "--no-control-socket",
            *(extra_args or []), app_spec]
-    out = open(log_path, "wb") if log_path else subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, cwd=REPO,
-                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.callback(listener.close)
+        out = stack.enter_context(open(log_path, "wb")) if log_path else subprocess.DEVNULL
+        proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, cwd=REPO, pass_fds=(listener.fileno(),),
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        stack.callback(stop_process, proc)
+        listener.close()  # gunicorn holds its own copy
+        base = f"http://127.0.0.1:{port}"
         wait_http(base + health_path, timeout=timeout, proc=proc)
         yield base, proc
-    finally:
-        stop_process(proc)
-        if log_path:
-            out.close()
 
 
 def listening_addresses(port: int) -> set[str]:

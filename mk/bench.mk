@@ -1,4 +1,4 @@
-# Owned by the benchmarks work (issue 6): `make bench`, and the peer server that
+# Benchmarks: `make bench` (reports/bench.{md,json,png}), and the npm peer server that
 # both `make bench` and the smoke test in `make test` measure against.
 SYSTEM_PACKAGES += wrk nodejs chromium
 BENCH_PEER := bench/peer

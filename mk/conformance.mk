@@ -1,4 +1,4 @@
-# Conformance suite (issue 5): `make conformance` checks R1–R29 and G1–G8 and writes
+# Conformance suite: `make conformance` checks R1–R29 and G1–G8 and writes
 # reports/conformance.xml (JUnit) and reports/conformance.md. Target: the in-process mock
 # by default; CONFORMANCE_IDP_URL/CONFORMANCE_WEB_URL for a running stack;
 # GENESYSCLOUD_REGION + GENESYSCLOUD_OAUTHCLIENT_ID/SECRET for a real org.

@@ -1,4 +1,4 @@
-# The containers (issue 4): build the Dockerfile with rootful podman, run compose.yaml
+# Containers: build the Dockerfile with rootful podman, run compose.yaml
 # with podman-compose, walk the demo story through the published ports, tear down.
 # No registry here: the base image comes from debootstrap (scripts/containers/base-image)
 # and stays in podman's storage, so only the first run on a machine pays for it.

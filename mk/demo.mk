@@ -1,4 +1,4 @@
-# `make demo`: the mock IdP and the web service under gunicorn on 127.0.0.1 (issue 4).
+# The demo: `make demo` runs the mock IdP and the web service under gunicorn on 127.0.0.1.
 # State (demo config.toml, IdP database, session key) lives in $(DEMO_DIR). A port in use
 # fails at once naming IDP_PORT/WEB_PORT; Ctrl-C, SIGTERM and SIGHUP (terminal closed) stop both.
 IDP_PORT ?= 8081

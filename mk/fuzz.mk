@@ -1,4 +1,4 @@
-# Owned by the robustness work (issue 7).
+# Fuzzing and soak runs (atheris harnesses in fuzz/, the load soak in tests/robustness).
 # make fuzz  - each atheris harness for FUZZ_SECONDS (seeds: fuzz/corpus/<target>;
 #              new inputs and any crash go to reports/fuzz/, never into the repo)
 # make fuzz-merge - copy the new inputs (each one added coverage when found) into

@@ -119,7 +119,8 @@ class MockAuthorizationServer(AuthorizationServer):
             return request
         # A request passed in (the token endpoint's, perhaps outside any request context),
         # or Flask's current one.
-        return PlainHttpRequest(flask_request._get_current_object() if request is None else request)
+        current = flask_request._get_current_object() if request is None else request  # type: ignore[attr-defined]
+        return PlainHttpRequest(current)
 
     def handle_response(self, status_code: int, payload: Any, headers: Any) -> Response:
         # As Authlib's, with the stdlib's ready-made JSON encoder: Flask's json.dumps

@@ -29,7 +29,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,7 @@ class Pending:
 
 
 def rfc3339(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="seconds").replace(
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace(
         "+00:00", "Z")
 
 

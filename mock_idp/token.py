@@ -89,4 +89,4 @@ def token() -> Response:
     """Token requests token_wsgi.py leaves to Flask: a query string, another content type,
     a Transfer-Encoding, no declared length, a body over the limit or not UTF-8."""
     # The request object itself, not the context-local proxy: it is read many times.
-    return token_response(request._get_current_object(), ext().server)
+    return token_response(request._get_current_object(), ext().server)  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ from .errors import (ApiError, AuthenticationError, ConfigError, ConfigParseErro
                      NetworkError, NoResponseError, OAuthError, PortInUseError, ProfileNotFoundError,
                      RedirectError, StateError)
 from .gunicorn_settings import GUNICORN_SETTINGS
-from .login import (LoginOptions, Overrides, Resolved, call_with_token, login, login_and_save, logout,
+from .logins import (LoginOptions, Overrides, Resolved, call_with_token, login, login_and_save, logout,
                     resolve_profile)
 from .profiles import DEFAULT_PROFILE, GrantType, Profile, TokenData
 from .redirect_uris import is_valid_redirect_uri, redirect_uri_allowed

@@ -19,7 +19,7 @@ import click
 from .config_store import ConfigStore
 from .environments import DEFAULT_ENVIRONMENT, normalize_environment
 from .errors import GcloginError, InvalidValueError, NetworkError, OAuthError, PortInUseError
-from .login import (ENV_ACCESS_TOKEN, ENV_CLIENT_SECRET, LoginOptions, Overrides, Resolved, call_with_token,
+from .logins import (ENV_ACCESS_TOKEN, ENV_CLIENT_SECRET, LoginOptions, Overrides, Resolved, call_with_token,
                     login, login_and_save, logout, resolve_profile)
 from .profiles import (DEFAULT_PROFILE, GrantType, Profile, build_redirect_uri, check_name, check_port,
                        format_rfc3339, masked, parse_grant_type)
@@ -35,7 +35,7 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares a ClassVar; it reads the instance's
 
 
 class App(click.Group):

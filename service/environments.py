@@ -11,7 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from .errors import InvalidValueError

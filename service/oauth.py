@@ -10,7 +10,8 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 from urllib.parse import parse_qsl, quote, urlencode
 
 from .environments import Endpoints
@@ -107,7 +108,8 @@ class PendingLogin:
     data: Mapping[str, Any] = field(default_factory=dict)  # free for the caller (e.g. profile name)
 
     def __repr__(self) -> str:
-        return f"PendingLogin(grant={self.grant.name}, client_id={self.client_id!r}, redirect_uri={self.redirect_uri!r})"
+        return (f"PendingLogin(grant={self.grant.name}, client_id={self.client_id!r}, "
+                f"redirect_uri={self.redirect_uri!r})")
 
     @property
     def response_type(self) -> str:

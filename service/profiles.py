@@ -10,8 +10,9 @@ import enum
 import json
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from datetime import datetime, timedelta, UTC
+from typing import Any
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import tomlkit
@@ -32,7 +33,7 @@ MASK = "********"
 EXPIRY_SKEW = timedelta(seconds=30)
 
 
-class GrantType(str, enum.Enum):
+class GrantType(str, enum.Enum):  # noqa: UP042 - str() and f-strings give the member name
     """gc's grant_type values (stored as the strings "0".."3")."""
 
     NONE = "0"
@@ -87,7 +88,7 @@ class TokenData:
 
     def is_valid(self, now: datetime | None = None) -> bool:
         """Usable now: a token, no error, and not within EXPIRY_SKEW of its expiry."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         return bool(self.access_token) and not self.error and self.expiry is not None \
             and now < self.expiry - EXPIRY_SKEW
 
@@ -129,7 +130,7 @@ class TokenData:
     def issued(cls, access_token: str, token_type: str, expires_in: int | None,
                now: datetime | None = None) -> TokenData:
         """A fresh token as received now; no expires_in means 'assume one hour'."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         lifetime = expires_in if expires_in and expires_in > 0 else 3600
         return cls(access_token=access_token, token_type=token_type, expires_in=lifetime,
                    expiry=now + timedelta(seconds=lifetime))
@@ -137,7 +138,7 @@ class TokenData:
 
 def format_rfc3339(moment: datetime) -> str:
     """UTC RFC 3339 with a Z suffix (microseconds kept when present)."""
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 _FRACTION_RE = re.compile(r"(\.\d{6})\d+")

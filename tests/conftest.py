@@ -1,5 +1,6 @@
 """Fixtures for every test: a clean environment, so no developer setting leaks in."""
 import os
+import subprocess
 
 import pytest
 from hypothesis import settings
@@ -19,3 +20,17 @@ def _clean_environment(monkeypatch, tmp_path):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     (tmp_path / "home").mkdir()
+
+
+@pytest.fixture(autouse=True)
+def _unmarked_tests_start_no_process(request, monkeypatch):
+    """`make test-fast` runs `-m "not slow"`: a test that starts a subprocess (a server, the
+    CLI, a browser) must say so with @pytest.mark.slow, or it fails here, whichever run."""
+    if request.node.get_closest_marker("slow"):
+        return
+
+    def refuse(self, args, *rest, **kwargs):
+        pytest.fail(f"{request.node.nodeid} starts a process ({args!r:.80}): mark it @pytest.mark.slow",
+                    pytrace=False)
+
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", refuse)

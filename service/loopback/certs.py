@@ -11,7 +11,7 @@ import os
 import shutil
 import ssl
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -23,7 +23,7 @@ VALIDITY = timedelta(days=1)
 
 def make_certificate(now: datetime | None = None) -> tuple[bytes, bytes]:
     """(certificate PEM, unencrypted private key PEM) for localhost/127.0.0.1."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gclogin loopback")])
     cert = (

@@ -1,6 +1,6 @@
 """Who am I (GET /api/v2/users/me) and log out (DELETE /api/v2/tokens/me).
 
-Both run the library's token logic (``service.login.call_with_token`` / ``logout``):
+Both run the library's token logic (``service.logins.call_with_token`` / ``logout``):
 an explicit access token, else the cached one, else a client-credentials login; a
 browser-grant profile without a token is asked to log in.
 """
@@ -12,7 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from service import api
-from service import login as library
+from service import logins as library
 from service.errors import ApiError, LoginRequiredError
 
 from . import flows

@@ -18,7 +18,7 @@ from flask import Flask, current_app, session
 from service.config_store import ConfigStore
 from service.environments import DEFAULT_ENVIRONMENT, REGIONS, Endpoints, resolve
 from service.errors import InvalidValueError
-from service.login import ENV_CLIENT_ID, ENV_CLIENT_SECRET, Resolved, resolve_profile, store_token
+from service.logins import ENV_CLIENT_ID, ENV_CLIENT_SECRET, Resolved, resolve_profile, store_token
 from service.profiles import GrantType, Profile, TokenData, set_profile
 
 from .pending import PendingLogins
@@ -81,7 +81,7 @@ class WebContext:
         region = self.genesyscloud.get("GENESYSCLOUD_REGION", "").lower()
         return self.idp_public_url or REGIONS.get(region, region) or DEFAULT_ENVIRONMENT
 
-    # -- profiles: the CLI's store and its GENESYSCLOUD_* overrides (service.login) ------
+    # -- profiles: the CLI's store and its GENESYSCLOUD_* overrides (service.logins) ------
     def resolve(self, name: str) -> Resolved:
         """The profile as a login uses it, overrides applied by the library.
 

@@ -4,7 +4,7 @@ Pure functions (the current time is a parameter) so they can be property-tested.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from urllib.parse import urlsplit
 
 _UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))
@@ -12,7 +12,7 @@ _UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))
 
 def utc_time(moment: datetime) -> str:
     """``2026-11-24 14:56:55 UTC``: to the second, in UTC."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def relative(delta: timedelta) -> str:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from flask import session
 
 from service import api, oauth
-from service import login as library
+from service import logins as library
 from service.environments import Endpoints
 from service.errors import NetworkError, NoResponseError, OAuthError
 from service.profiles import GrantType, Profile, TokenData

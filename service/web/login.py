@@ -23,7 +23,7 @@ from . import flows
 from .context import WebContext, web
 from .errors import render_error
 from .profile_form import profile_from_fields
-from .security import local_path_or
+from .security import csrf_exempt, local_path_or
 
 bp = Blueprint("login", __name__)
 
@@ -102,4 +102,4 @@ def register_callback(app: Flask) -> None:
         path="/callback", name="callback")
     app.register_blueprint(callback)
     # The relay POST is bound to the session by the pending login's single-use state.
-    app.view_functions["callback.relay"].csrf_exempt = True  # type: ignore[attr-defined]
+    csrf_exempt(app.view_functions["callback.relay"])

@@ -1,7 +1,7 @@
 """The profile list, the new-profile form and one profile's page."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -109,7 +109,7 @@ def token_status(profile: Profile, now: datetime | None = None) -> str:
     token = profile.token_data
     if token is None or not token.access_token:
         return "not logged in"
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if not token.is_valid(now):
         if token.expiry is None:
             return "expired"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, g, request, session
@@ -85,7 +85,7 @@ def _headers(response: Response) -> Response:
     return response
 
 
-def is_local_path(target: str | None) -> bool:
+def is_local_path(target: str | None) -> TypeGuard[str]:
     """True for a path on this origin ("/x?y"), False for anything a browser could
     resolve elsewhere ("//evil", "/\\evil", "https://evil", control characters) (R27)."""
     if not target or not target.startswith("/") or len(target) > 2048:

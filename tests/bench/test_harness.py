@@ -287,6 +287,7 @@ def test_tree_ticks_sums_the_root_and_its_descendants(stats, root):
     assert proc_cpu.tree_ticks(root, stats) == expected
 
 
+@pytest.mark.slow
 def test_tree_cpu_seconds_counts_a_busy_child():
     import subprocess
     import sys

@@ -31,7 +31,7 @@ def origin(url: str) -> str:
 class BrowserView:
     """One browser context's page plus everything it requested and navigated to."""
 
-    page: "sync_api.Page"
+    page: sync_api.Page
     requests: list[tuple[str, dict[str, str]]] = dataclasses.field(default_factory=list)
     navigations: list[str] = dataclasses.field(default_factory=list)
 
@@ -70,7 +70,7 @@ class BrowserView:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator["sync_api.Browser"]:
+def browser() -> Iterator[sync_api.Browser]:
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs the Debian chromium package")
     with sync_api.sync_playwright() as pw:

@@ -69,7 +69,7 @@ class CliLogin:
         self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      start_new_session=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
         self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [self.lines.put(l) for l in self.proc.stdout], daemon=True).start()
+        threading.Thread(target=lambda: [self.lines.put(line) for line in self.proc.stdout], daemon=True).start()
         self.output: list[str] = []
         self.url = self._wait_for("/oauth/authorize?")
         self.url = self.url[self.url.index("http", self.url.index(": ")):].strip()

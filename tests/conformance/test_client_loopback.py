@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 from cryptography import x509
 
-from service import environments, loopback
+from service import environments
 from service.loopback import handler
 from service.errors import LoginTimeoutError, OAuthError
 from service.oauth import code_challenge_s256, start_login

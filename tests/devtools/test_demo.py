@@ -155,6 +155,7 @@ def test_banner_lists_users_and_clients_from_the_seed():
     assert "demo-client-credentials-secret" not in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("busy", ["IDP_PORT", "WEB_PORT"])
 def test_a_port_in_use_fails_at_once_naming_the_make_variable(tmp_path, busy):
     """Another server on the port (even one answering /healthz) is not taken for ours."""

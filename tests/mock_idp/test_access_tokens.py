@@ -212,7 +212,7 @@ def test_revocations_are_forgotten_once_their_tokens_have_expired(app, client, c
     assert client.get("/api/v2/tokens/me", headers=bearer(third)).status_code == 401
 
 
-_OLD_SCHEMA = """
+_OLD_SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE clients (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL,
@@ -228,9 +228,9 @@ CREATE TABLE codes (
     redirect_uri TEXT, scope TEXT NOT NULL, code_challenge TEXT,
     code_challenge_method TEXT, expires_at REAL NOT NULL, used INTEGER NOT NULL DEFAULT 0);
 INSERT INTO tokens VALUES ('h', 'c', NULL, 'client_credentials', '', 0, 1, NULL, NULL);
-INSERT INTO clients VALUES ('%s', 'old', '', 'CLIENT-CREDENTIALS', '[]', '[]', 86400, '[]', '',
+INSERT INTO clients VALUES ('{CC.id}', 'old', '', 'CLIENT-CREDENTIALS', '[]', '[]', 86400, '[]', '',
                             '2020-01-01T00:00:00Z');
-""" % CC.id
+"""
 
 
 def test_a_store_from_before_signed_tokens_is_upgraded(tmp_path, clock):

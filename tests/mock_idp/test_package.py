@@ -20,6 +20,7 @@ def test_public_names():
                                     "issue_token", "parse_login_form"}
 
 
+@pytest.mark.slow
 def test_redirect_uri_matcher_imports_nothing_heavy():
     code = ("import sys, service.redirect_uris; "
             "heavy = {'flask', 'authlib', 'werkzeug', 'requests', 'mock_idp'} & set(sys.modules); "

@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from .idp_load import soak
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="gclogin-soak-") as tmp:
         figures = soak(args.seconds, args.kill_seconds, Path(tmp), threads=args.threads,
                        workers=args.workers)
-    figures["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    figures["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(json.dumps(figures, indent=2))
     problems = breaches(figures)
     for line in problems:

@@ -53,7 +53,7 @@ class Tap:
         while not self._stop.is_set():
             try:
                 client, _ = self._server.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -69,7 +69,7 @@ class Tap:
             while not self._stop.is_set():
                 try:
                     data = src.recv(65536)
-                except (TimeoutError, socket.timeout):
+                except TimeoutError:
                     continue
                 if not data:
                     break

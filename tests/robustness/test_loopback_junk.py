@@ -119,7 +119,7 @@ def _fire(login: LoopbackLogin, stale: str, names: list[str], rounds: int) -> li
     def one(name: str) -> None:
         try:
             result = JUNK[name](login.redirect_uri, login.port, stale)
-        except (requests.ConnectionError, ConnectionError, socket.timeout):
+        except (TimeoutError, requests.ConnectionError, ConnectionError):
             return  # the server may drop junk connections: that is fine while it lives
         statuses = result if isinstance(result, list) else [result]
         for status in statuses:

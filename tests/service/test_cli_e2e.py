@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -148,7 +148,7 @@ def test_wrong_secret_saves_nothing(idp, env):
 def test_expired_or_revoked_cc_token_triggers_a_new_login(idp, env):
     base, _ = idp
     store = cfg(env)
-    old = TokenData("stale", "bearer", 60, "", datetime.now(timezone.utc) - timedelta(minutes=5))
+    old = TokenData("stale", "bearer", 60, "", datetime.now(UTC) - timedelta(minutes=5))
     store.save(Profile(name="DEFAULT", grant_type=GrantType.CLIENT_CREDENTIALS, client_id=CC_ID,
                        client_secret=CC_SECRET, environment=base, token_data=old))
     invoke(env, "users", "me", "get")

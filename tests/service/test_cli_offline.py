@@ -3,7 +3,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import click
 import pytest
@@ -148,13 +148,14 @@ def _run_cli_subprocess(args, env):
             "from service.cli import main\n"
             "try:\n    main(sys.argv[1:])\n"
             "except SystemExit as e:\n"
-            "    heavy = [m for m in %r if m in sys.modules]\n"
+            f"    heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
             "    print('HEAVY=' + ','.join(heavy), file=sys.stderr)\n"
-            "    raise\n") % (HEAVY,)
+            "    raise\n")
     return subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=60)
 
 
+@pytest.mark.slow
 def test_read_path_imports_nothing_heavy(tmp_path):
     """profiles list and users me get with a cached token keep Flask, authlib, cryptography, requests out."""
     from devtools.servers import free_port
@@ -183,7 +184,7 @@ def test_read_path_imports_nothing_heavy(tmp_path):
             name="DEFAULT", grant_type=GrantType.IMPLICIT, client_id="c",
             environment=f"http://127.0.0.1:{server.server_port}",
             token_data=TokenData("cached-token-value", "bearer", 3600, "",
-                                 datetime.now(timezone.utc) + timedelta(hours=1))))
+                                 datetime.now(UTC) + timedelta(hours=1))))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "GCLOGIN_"))}
         env["GCLOGIN_CONFIG"] = str(path)
         for args in (["profiles", "list"], ["users", "me", "get"]):

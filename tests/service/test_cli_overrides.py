@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from service.cli import cli
 from service.config_store import ConfigStore
 from service.errors import InvalidValueError, ProfileNotFoundError
-from service.login import Overrides, apply_overrides, resolve_profile
+from service.logins import Overrides, apply_overrides, resolve_profile
 from service.profiles import GrantType, Profile, TokenData
 
 
@@ -29,7 +29,8 @@ class Recorder(ThreadingHTTPServer):
     def __init__(self, name: str, seen: list) -> None:
         self.name, self.seen = name, seen
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        # a short poll: shutdown() waits for the loop's next look, 0.5 s by default
+        self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
 
     @property
@@ -247,7 +248,7 @@ def test_override_precedence_is_flag_then_env_then_profile(flag, env, grant):
     envs = Overrides(client_id=env[0], client_secret=env[1], access_token=env[2])
     merged = flags.over(envs)
     out = apply_overrides(profile, merged)
-    pick = [f if f is not None else e for f, e in zip(flag, env)]
+    pick = [f if f is not None else e for f, e in zip(flag, env, strict=True)]
     assert out.client_id == (pick[0] or "pid")
     assert out.client_secret == (pick[1] or "psecret")
     assert out.access_token == (pick[2] or "ptoken")

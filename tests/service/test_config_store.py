@@ -97,6 +97,7 @@ for i in range(5):
 """
 
 
+@pytest.mark.slow
 def test_concurrent_saves_from_many_processes_lose_nothing(tmp_path):
     path = tmp_path / "gc" / "config.toml"
     procs = [subprocess.Popen([sys.executable, "-c", SAVER, str(path), f"p{n}"], cwd=REPO)

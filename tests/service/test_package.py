@@ -51,7 +51,7 @@ def test_create_app_is_lazy_and_unknown_names_raise():
 # Each named module must exist: a renamed module would otherwise pass by not importing.
 @pytest.mark.slow
 @pytest.mark.parametrize("module", ["service", "service.profiles", "service.config_store", "service.cli",
-                                    "service.login", "service.loopback", "service.callback"])
+                                    "service.logins", "service.loopback", "service.callback"])
 def test_importing_library_modules_does_not_import_flask(module):
     code = f"import sys, importlib\nimportlib.import_module({module!r})\nprint('flask' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)

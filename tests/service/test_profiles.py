@@ -1,6 +1,6 @@
 """Profile ⇄ TOML: gc's keys, round trips, and edits that touch nothing else."""
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 import tomlkit
@@ -37,7 +37,7 @@ names = st.from_regex(r"[A-Za-z0-9_-]{1,20}", fullmatch=True)
 text = st.text(max_size=40)
 ports = st.integers(0, 65535)
 expiries = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2200, 1, 1),
-                        timezones=st.just(timezone.utc))
+                        timezones=st.just(UTC))
 tokens = st.builds(TokenData, access_token=text, token_type=st.sampled_from(["bearer", "Bearer", ""]),
                    expires_in=st.integers(0, 172800), error=text, expiry=st.none() | expiries)
 extra_keys = st.from_regex(r"[a-z][a-z_]{0,15}", fullmatch=True).filter(
@@ -82,7 +82,7 @@ def test_gc_file_reads_and_unknown_keys_and_comments_survive_an_edit():
     found = load_profiles(doc)
     default = found["DEFAULT"]
     assert default.grant_type is GrantType.CLIENT_CREDENTIALS and default.client_id == "cid"
-    assert default.token_data.expiry == datetime(2031, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)
+    assert default.token_data.expiry == datetime(2031, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
     assert default.extra["output_format"] == "JSON"
     assert found["pkce"].redirect_port == 8080
     set_profile(doc, default.with_token(TokenData.issued("new", "bearer", 60)))
@@ -197,7 +197,7 @@ def test_parse_grant_type_rejects():
 
 
 def test_token_validity_uses_expiry_with_skew():
-    now = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2030, 1, 1, tzinfo=UTC)
     token = TokenData.issued("t", "bearer", 3600, now)
     assert token.is_valid(now) and token.is_valid(now + timedelta(minutes=59))
     assert not token.is_valid(now + timedelta(seconds=3590))

@@ -6,7 +6,7 @@ last-resort handler for unexpected exceptions.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from click.testing import CliRunner
@@ -15,7 +15,7 @@ from service import cli as cli_module
 from service.config_store import ConfigStore, parse_document
 from service.environments import resolve
 from service.errors import ConfigError, ConfigParseError, InvalidValueError
-from service.login import Overrides, Resolved
+from service.logins import Overrides, Resolved
 from service.oauth import TokenResponse, start_login
 from service.profiles import GrantType, Profile, TokenData, profile_from_table
 
@@ -23,7 +23,7 @@ SECRET = "s3cr3t-VALUE-1234"
 
 
 def test_reprs_hide_secrets():
-    token = TokenData(SECRET, "bearer", 60, "", datetime.now(timezone.utc) + timedelta(hours=1))
+    token = TokenData(SECRET, "bearer", 60, "", datetime.now(UTC) + timedelta(hours=1))
     profile = Profile(name="p", grant_type=GrantType.CLIENT_CREDENTIALS, client_id="cid", client_secret=SECRET,
                       access_token=SECRET, token_data=token, extra={"proxy_password": SECRET})
     pending = start_login(GrantType.PKCE, client_id="cid", redirect_uri="http://localhost:1",

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,14 +11,14 @@ from service.profiles import GrantType, Profile, TokenData
 from service.web import display
 from service.web.profiles import token_status
 
-NOW = datetime(2026, 11, 23, 15, 56, 55, 17463, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 15, 56, 55, 17463, tzinfo=UTC)
 moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
-                       timezones=st.just(timezone.utc))
+                       timezones=st.just(UTC))
 deltas = st.timedeltas(min_value=timedelta(days=-3650), max_value=timedelta(days=3650))
 
 
 def test_the_reported_expiry_reads_as_utc_to_the_second_and_relative():
-    expiry = datetime(2026, 11, 24, 14, 56, 55, 17463, tzinfo=timezone.utc)
+    expiry = datetime(2026, 11, 24, 14, 56, 55, 17463, tzinfo=UTC)
     assert display.when(expiry, NOW) == "2026-11-24 14:56:55 UTC (in 23 h)"
 
 
@@ -32,7 +32,7 @@ def test_other_zones_are_shown_in_utc():
 def test_utc_time_is_to_the_second(moment):
     text = display.utc_time(moment)
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", text)
-    assert datetime.strptime(text, "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=timezone.utc) \
+    assert datetime.strptime(text, "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=UTC) \
         == moment.replace(microsecond=0)
 
 

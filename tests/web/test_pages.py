@@ -10,6 +10,7 @@ import pytest
 from service.config_store import ConfigStore
 
 from .conftest import IDP, write_config
+from datetime import UTC
 
 
 def test_healthz_does_not_touch_the_idp(client):
@@ -204,11 +205,11 @@ def test_port_zero_redirect_uri_reads_as_chosen_at_login_time(app, client):
 
 
 def test_token_expiry_is_shown_in_utc_with_relative_time(app, client):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from service.profiles import GrantType, Profile, TokenData
 
-    expiry = datetime(2999, 11, 24, 14, 56, 55, 17463, tzinfo=timezone.utc)
+    expiry = datetime(2999, 11, 24, 14, 56, 55, 17463, tzinfo=UTC)
     ConfigStore(app.config["CONFIG_PATH"]).save(Profile(
         name="imp", grant_type=GrantType.IMPLICIT, client_id="c", environment=IDP,
         token_data=TokenData(access_token="tok-value", token_type="bearer", expiry=expiry)))

@@ -74,6 +74,7 @@ def test_short_secret_file_is_refused(tmp_path):
         load_or_create_secret(path)
 
 
+@pytest.mark.slow
 def test_gunicorn_serves_the_factory(tmp_path):
     from devtools.servers import gunicorn
 

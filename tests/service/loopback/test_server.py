@@ -218,6 +218,7 @@ print("listening:", sorted(listening_addresses(ports[0])))
 """
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_the_servers_start_cancels_cleanly():
     """A Ctrl-C landing as a server thread starts still ends the login as a cancel, with no
     thread left running and the port closed (R19); it once left a thread stop() could not
@@ -236,6 +237,7 @@ def test_ctrl_c_while_the_servers_start_cancels_cleanly():
     assert "Traceback" not in out.stderr and "Exception in thread" not in out.stderr
 
 
+@pytest.mark.slow
 def test_the_loopback_server_needs_no_web_framework():
     """The login's module brings the standard library's server with it, so nothing is left
     to import once the URL is out (the import would compete with the browser for the CPU),
@@ -296,12 +298,14 @@ def test_a_redirect_arriving_before_the_server_is_ready_is_served():
 
 # --- HTTPS: the notice, and a handshake that cannot stall the server (R29) ------------------
 
-def test_a_silent_connection_does_not_stop_an_https_callback():
+def test_a_silent_connection_does_not_stop_an_https_callback(monkeypatch):
     """A local program that connects and never sends a ClientHello must not block the login.
 
     With the handshake inside accept() (werkzeug's default), the thread serving 127.0.0.1
     would wait on this connection forever and the browser's callback would never be answered.
+    The handshake limit is shortened so the test need not wait the real 5 s for its EOF.
     """
+    monkeypatch.setattr("service.loopback.handler.HANDSHAKE_TIMEOUT", 0.3)
     login = Login("https://127.0.0.1:0")
     silent = socket.create_connection(("127.0.0.1", login.port), timeout=30)
     try:
