@@ -7,6 +7,7 @@ Messages are safe to print: they never contain secrets, tokens, codes or verifie
     │   ├── ConfigParseError          malformed TOML (names file, line and column)
     │   └── ProfileNotFoundError      no such profile
     ├── InvalidValueError             a bad value; names the key/parameter
+    │   └── ProfileAnswersError       new-profile answers: one message per field (``errors``)
     ├── RedirectError                 a redirect/callback we cannot accept
     │   └── StateError                state missing, wrong or already used (R20, R21)
     ├── OAuthError                    an RFC 6749 error response (error, error_description)
@@ -21,6 +22,7 @@ Messages are safe to print: they never contain secrets, tokens, codes or verifie
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -76,6 +78,16 @@ class InvalidValueError(GcloginError):
     def in_file(self, path: Path | str) -> InvalidValueError:
         """The same error, naming the config file it came from."""
         return InvalidValueError(self.key, self.message, self.profile, path)
+
+
+class ProfileAnswersError(InvalidValueError):
+    """One or more answers are invalid; ``errors`` maps each bad field to its message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        first = next(iter(errors))
+        others = [f for f in errors if f != first]
+        super().__init__(first, errors[first] + (f" (also wrong: {', '.join(others)})" if others else ""))
+        self.errors = dict(errors)
 
 
 class RedirectError(GcloginError):

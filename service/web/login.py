@@ -17,12 +17,12 @@ from flask.typing import ResponseReturnValue
 from service.errors import GcloginError
 from .callback import callback_blueprint
 from service.oauth import PendingLogin, TokenResponse
+from service.profile_answers import profile_from_answers
 from service.profiles import GrantType, Profile
 
 from . import flows
 from .context import WebContext, web
 from .errors import render_error
-from .profile_form import profile_from_fields
 from .security import csrf_exempt, local_path_or
 
 bp = Blueprint("login", __name__)
@@ -80,7 +80,8 @@ def _on_success(pending: PendingLogin, token: TokenResponse) -> ResponseReturnVa
     name = data["profile"]
     if data.get("new_profile") is not None:
         fields = data["new_profile"]
-        profile = profile_from_fields(fields)
+        # checked when the form was sent; save_new re-checks overwrite under the store's lock
+        profile = profile_from_answers(fields, existing=ctx.store.names())
         ctx.save_new(profile.with_token(token.to_token_data()), overwrite=bool(fields.get("overwrite")))
         flash(f"Profile {name} saved.", "notice")
     else:
