@@ -17,8 +17,9 @@ from typing import Any
 import click
 
 from .config_store import ConfigStore
+from .debug_log import debug
 from .environments import DEFAULT_ENVIRONMENT, normalize_environment
-from .errors import GcloginError, InvalidValueError, NetworkError, OAuthError, PortInUseError
+from .errors import GcloginError, InvalidValueError, NetworkError, OAuthError, PortInUseError, shell_arg
 from .logins import (ENV_ACCESS_TOKEN, ENV_CLIENT_SECRET, LoginOptions, Overrides, Resolved, call_with_token,
                     login, login_and_save, logout, resolve_profile)
 from .profile_answers import ProfileAnswersError, profile_from_answers
@@ -49,7 +50,7 @@ class App(click.Group):
         try:
             return super().invoke(ctx)
         except GcloginError as exc:
-            _debug("error type: %s", type(exc).__name__)
+            debug("error type: %s", type(exc).__name__)
             raise CliError(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             raise CliError("interrupted (Ctrl-C)", 130) from None
@@ -58,16 +59,9 @@ class App(click.Group):
         except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a line
             import traceback
             frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
-            _debug("unexpected %s (message not shown), raised at:\n%s", type(exc).__name__, frames.rstrip())
+            debug("unexpected %s (message not shown), raised at:\n%s", type(exc).__name__, frames.rstrip())
             raise CliError(f"unexpected internal error ({type(exc).__name__}); "
                            "run with --debug to see where it happened") from None
-
-
-def _debug(message: str, *args: object) -> None:
-    """A --debug line; --debug imports logging, so without it there is nothing to log to."""
-    logging = sys.modules.get("logging")
-    if logging is not None:
-        logging.getLogger("gclogin").debug(message, *args)
 
 
 class State:
@@ -443,11 +437,6 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
     click.echo(f"Profile {name} saved.")
 
 
-def _shell_arg(text: str) -> str:
-    import shlex
-    return shlex.quote(text)
-
-
 def verification_failure(exc: OAuthError | NetworkError) -> str:
     """The one line for a failed verification login: only a refusal blames the credentials."""
     if isinstance(exc, PortInUseError):
@@ -511,7 +500,7 @@ def login_command(state: State, no_browser: bool, timeout: float) -> None:
         token = login_and_save(store, resolved, options, echo=_echo_err)
     except PortInUseError as exc:
         raise CliError(f"{exc}. To give the profile another port (0 picks a free one, if the client allows "
-                       f"any loopback port): gclogin profiles new --name {_shell_arg(resolved.profile.name)} "
+                       f"any loopback port): gclogin profiles new --name {shell_arg(resolved.profile.name)} "
                        "--redirect-port PORT") from None
     until = format_rfc3339(token.expiry) if token.expiry else "unknown"
     click.echo(f"Logged in with profile {resolved.profile.name}; the token is valid until {until}.")

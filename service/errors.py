@@ -138,7 +138,7 @@ class LoginRequiredError(GcloginError):
     """A browser-grant profile has no valid token; the user must log in interactively."""
 
     def __init__(self, profile: str) -> None:
-        super().__init__(f"no valid token cached for profile {profile!r}: run gclogin login -p {_arg(profile)}")
+        super().__init__(f"no valid token cached for profile {profile!r}: run gclogin login -p {shell_arg(profile)}")
         self.profile = profile
 
 
@@ -179,7 +179,7 @@ class AuthenticationError(ApiError):
     """HTTP 401: the bearer token is missing, invalid, expired or revoked."""
 
 
-def _arg(text: str) -> str:
+def shell_arg(text: str) -> str:
     """A profile name as a shell argument in a suggested command ("my org" → 'my org')."""
     import shlex  # only on this error path
     return shlex.quote(text)

@@ -9,11 +9,10 @@ CSRF form token.
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from service.environments import origin
 from service.errors import GcloginError
 from .callback import callback_blueprint
 from service.oauth import PendingLogin, TokenResponse
@@ -67,11 +66,6 @@ def login(ctx: WebContext, profile: Profile, *, next_path: str, save_profile: di
         return redirect(url, 303)
     flash("This profile has no grant type to log in with.", "error")
     return redirect(next_path, 303)
-
-
-def origin(url: str | None) -> str:
-    parts = urlsplit(url or "")
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 def _on_success(pending: PendingLogin, token: TokenResponse) -> ResponseReturnValue:

@@ -6,6 +6,7 @@ from datetime import datetime, UTC
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from service.environments import origin
 from service.errors import GcloginError
 from service.profile_answers import ProfileAnswersError, profile_from_answers
 from service.profiles import MASK, GrantType, Profile
@@ -77,8 +78,6 @@ def _form(values: dict[str, str], errors: dict[str, str]) -> str:
 def _form_origins() -> frozenset[str]:
     """Authorization servers the new-profile form may redirect to: this deployment's IdP
     and the default environment's login (others get a page with a link)."""
-    from .login import origin
-
     ctx = web()
     found = {origin(ctx.idp_public_url)}
     try:
