@@ -18,12 +18,6 @@ from .environments import Endpoints
 from .errors import OAuthError, RedirectError, StateError
 from .profiles import GrantType, TokenData
 
-#: RFC 6749 §4.1.2.1 / §4.2.2.1 / §5.2 error codes
-OAUTH_ERROR_CODES = frozenset({
-    "invalid_request", "unauthorized_client", "access_denied", "unsupported_response_type",
-    "invalid_scope", "server_error", "temporarily_unavailable", "invalid_client",
-    "invalid_grant", "unsupported_grant_type",
-})
 #: longer redirects are refused outright (browsers cap URLs well below this)
 MAX_REDIRECT_LENGTH = 64 * 1024
 STATE_LENGTH = 43          # 43 chars of 62 symbols ≈ 256 bits (R20 asks for ≥128)
