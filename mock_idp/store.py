@@ -14,7 +14,6 @@ passwords as salted hashes.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 import sqlite3
@@ -54,9 +53,7 @@ class SqliteStore:
         self._cache: dict[tuple[str, str], Client | User | None] = {}
         self._cache_generation = -1
         self._engine = SqliteEngine(path, MIGRATIONS)
-        self._conn = self._engine.conn
-        self._write = self._engine.write
-        with self._write() as c:
+        with self._engine.write() as c:
             # First worker in makes the key; the others, and later runs, read it.
             c.execute("INSERT INTO meta (key, value) VALUES ('token_key', ?)"
                       " ON CONFLICT(key) DO NOTHING", (secrets.token_hex(32),))
@@ -65,17 +62,14 @@ class SqliteStore:
 
     # -- directory cache ----------------------------------------------------------
     # Clients and users are read on every token request but change rarely (seed, admin
-    # API). Every such change goes through _directory_write, which moves the shared
-    # generation (SqliteEngine.shared_write); a lookup serves from this process's cache
+    # API). Every such change is a SqliteEngine.shared_write, which moves the shared
+    # generation; a lookup serves from this process's cache
     # while the generation is unchanged, so a change by any worker is seen by every
     # worker on its next request.
-    def _directory_write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return self._engine.shared_write()
-
     def _cached(self, kind: str, key: str, load: Callable[[sqlite3.Connection], Any]) -> Any:
         generation = self._engine.generation()
         if generation & 1:  # a change under way, or one that died midway: read through
-            return load(self._conn())
+            return load(self._engine.conn())
         if generation != self._cache_generation:
             self._cache = {}
             self._cache_generation = generation
@@ -83,7 +77,7 @@ class SqliteStore:
         try:
             return cache[(kind, key)]
         except KeyError:
-            value = cache[(kind, key)] = load(self._conn())
+            value = cache[(kind, key)] = load(self._engine.conn())
             return value
 
     def close(self) -> None:
@@ -96,7 +90,7 @@ class SqliteStore:
         Several workers may start at once: the directory lock serialises them and the
         later ones see the digest and skip, so admin-API changes survive restarts.
         """
-        with self._directory_write() as c:
+        with self._engine.shared_write() as c:
             row = c.execute("SELECT value FROM meta WHERE key = 'seed_digest'").fetchone()
             if row and row["value"] == seed.digest:
                 return False
@@ -146,20 +140,20 @@ class SqliteStore:
         return self._cached("client", client_id, load)
 
     def list_clients(self) -> list[Client]:
-        rows = self._conn().execute("SELECT * FROM clients ORDER BY date_created, id").fetchall()
+        rows = self._engine.conn().execute("SELECT * FROM clients ORDER BY date_created, id").fetchall()
         return [self._client(r) for r in rows]
 
     def create_client(self, spec: ClientSpec) -> tuple[Client, str]:
         """A new client and its secret (the only time the secret is available)."""
         client_id, secret = str(uuid.uuid4()), secrets.token_urlsafe(32)
-        with self._directory_write() as c:
+        with self._engine.shared_write() as c:
             self._upsert_client(c, client_id, spec, digest(secret))
         client = self.get_client(client_id)
         assert client is not None
         return client, secret
 
     def update_client(self, client_id: str, spec: ClientSpec) -> Client | None:
-        with self._directory_write() as c:
+        with self._engine.shared_write() as c:
             row = c.execute("SELECT secret_hash FROM clients WHERE id = ?", (client_id,)).fetchone()
             if row is None:
                 return None
@@ -167,7 +161,7 @@ class SqliteStore:
         return self.get_client(client_id)
 
     def delete_client(self, client_id: str) -> bool:
-        with self._directory_write() as c:  # its tokens die with it: see find_token
+        with self._engine.shared_write() as c:  # its tokens die with it: see find_token
             deleted = c.execute("DELETE FROM clients WHERE id = ?", (client_id,)).rowcount
             c.execute("DELETE FROM codes WHERE client_id = ?", (client_id,))
         return deleted == 1
@@ -183,7 +177,7 @@ class SqliteStore:
         return self._cached("user", user_id, load)
 
     def authenticate_user(self, username: str, password: str) -> User | None:
-        row = self._conn().execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+        row = self._engine.conn().execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
         stored = row["password_hash"] if row else _DUMMY_PASSWORD_HASH
         if not check_password_hash(stored, password) or row is None:
             return None
@@ -220,14 +214,14 @@ class SqliteStore:
         user = self.get_user(claims.user_id)
         if claims.user_id is not None and user is None:
             return None
-        revoked = self._conn().execute("SELECT 1 FROM revoked WHERE jti = ?",
+        revoked = self._engine.conn().execute("SELECT 1 FROM revoked WHERE jti = ?",
                                        (claims.jti,)).fetchone() is not None
         return Token(jti=claims.jti, client=client, user=user, grant_type=claims.grant_type,
                      scope=claims.scope, issued_at=claims.issued_at,
                      expires_at=claims.expires_at, revoked=revoked, now=self.clock())
 
     def revoke_token(self, token: Token) -> None:
-        with self._write() as c:
+        with self._engine.write() as c:
             self._revoke(c, token.jti, token.expires_at)
 
     def _revoke(self, c: sqlite3.Connection, jti: str, expires_at: float) -> None:
@@ -238,7 +232,7 @@ class SqliteStore:
 
     def note_code_token(self, code_hash: str, claims: Claims) -> None:
         """Remember which token a code gave, so a replay of the code can revoke it."""
-        with self._write() as c:
+        with self._engine.write() as c:
             c.execute("UPDATE codes SET token_jti = ?, token_expires_at = ? WHERE code_hash = ?",
                       (claims.jti, claims.expires_at, code_hash))
 
@@ -247,7 +241,7 @@ class SqliteStore:
                   scope: str, code_challenge: str | None,
                   code_challenge_method: str | None) -> None:
         now = self.clock()
-        with self._write() as c:
+        with self._engine.write() as c:
             c.execute("DELETE FROM codes WHERE expires_at < ?", (now - PURGE_AFTER,))
             c.execute("INSERT INTO codes (code_hash, client_id, user_id, redirect_uri, scope,"
                       " code_challenge, code_challenge_method, expires_at) VALUES (?,?,?,?,?,?,?,?)",
@@ -257,7 +251,7 @@ class SqliteStore:
     def claim_code(self, code: str, client_id: str) -> AuthCode | None:
         """Use a code once. A second use also revokes the tokens it gave (RFC 6749 §4.1.2)."""
         code_hash, now = digest(code), self.clock()
-        with self._write() as c:
+        with self._engine.write() as c:
             row = c.execute("SELECT * FROM codes WHERE code_hash = ? AND client_id = ?",
                             (code_hash, client_id)).fetchone()
             if row is None:
@@ -279,7 +273,7 @@ class SqliteStore:
         """Remember an authorize request; returns (request id, CSRF token) for the form."""
         request_id, csrf = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         now = self.clock()
-        with self._write() as c:
+        with self._engine.write() as c:
             c.execute("DELETE FROM pending WHERE expires_at < ?", (now,))
             c.execute("INSERT INTO pending (id_hash, binding_hash, csrf_hash, params, expires_at)"
                       " VALUES (?,?,?,?,?)", (digest(request_id), digest(binding), digest(csrf),
@@ -287,7 +281,7 @@ class SqliteStore:
         return request_id, csrf
 
     def get_pending(self, request_id: str) -> Pending | None:
-        row = self._conn().execute("SELECT * FROM pending WHERE id_hash = ? AND expires_at > ?",
+        row = self._engine.conn().execute("SELECT * FROM pending WHERE id_hash = ? AND expires_at > ?",
                                    (digest(request_id), self.clock())).fetchone()
         if row is None:
             return None
@@ -296,6 +290,6 @@ class SqliteStore:
 
     def take_pending(self, request_id: str) -> bool:
         """Consume a pending login; False if another request already did."""
-        with self._write() as c:
+        with self._engine.write() as c:
             return c.execute("DELETE FROM pending WHERE id_hash = ?",
                              (digest(request_id),)).rowcount == 1
