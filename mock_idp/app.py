@@ -14,7 +14,8 @@ from .errors import register_error_handlers
 from .extension import KEY, MockIdp
 from .oauth2 import MockAuthorizationServer
 from .seed import load_seed
-from .store import Store
+from .store import SqliteStore
+from .store_api import Store
 from .token_wsgi import TokenFastPath, WsgiApp
 
 
@@ -33,7 +34,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Authlib logs raw tokens at DEBUG ("Issue token ..."): never let them out (R25).
     logging.getLogger("authlib").setLevel(logging.INFO)
 
-    store = Store(current.db, current.clock, current.loopback_any_port)
+    # The one place that names an engine; everything else types against store_api.Store.
+    store: Store = SqliteStore(current.db, current.clock, current.loopback_any_port)
     store.apply_seed(load_seed(current.seed))
     server = MockAuthorizationServer(app, store)
     app.extensions[KEY] = MockIdp(current, store, server, api.make_protector(store))

@@ -29,7 +29,7 @@ from flask import request as flask_request
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from .models import AuthCode, Client, User
-from .store import Store
+from .store_api import Store
 
 
 _TLS_NEUTRAL_ORIGIN = "https://mock-idp.invalid"
