@@ -44,10 +44,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 
-    # No app-wide after_request hook: the token endpoint mostly answers outside Flask's
-    # request cycle (token_wsgi.py), and Flask would run the hook on every other request.
-    # The /api/v2 headers come from those blueprints and errors.py.
-    app.wsgi_app = TokenFastPath(app, server, app.wsgi_app)  # type: ignore[method-assign]
+    # No app-wide after_request hook: the token endpoint may answer outside Flask's
+    # request cycle (token_wsgi.py). The /api/v2 headers come from those blueprints and errors.py.
+    if current.token_fast_path:
+        app.wsgi_app = TokenFastPath(app, server, app.wsgi_app)  # type: ignore[method-assign]
     if current.expose_worker_pid:
         app.wsgi_app = _with_worker_pid(app.wsgi_app)  # type: ignore[assignment]
     return app
