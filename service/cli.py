@@ -16,14 +16,15 @@ from typing import Any
 
 import click
 
+from .auth_status import has_usable_token, logged_in_as, login_line, status_lines
 from .config_store import ConfigStore
 from .debug_log import debug
 from .environments import DEFAULT_ENVIRONMENT, normalize_environment
 from .errors import GcloginError, InvalidValueError, NetworkError, OAuthError, PortInUseError, shell_arg
 from .logins import (ENV_ACCESS_TOKEN, ENV_CLIENT_SECRET, LoginOptions, Overrides, Resolved, call_with_token,
-                    login, login_and_save, logout, resolve_profile)
+                    endpoints_for, login, login_and_save, logout, resolve_profile)
 from .profile_answers import ProfileAnswersError, profile_from_answers
-from .profiles import DEFAULT_PROFILE, GrantType, build_redirect_uri, format_rfc3339, masked, parse_grant_type
+from .profiles import DEFAULT_PROFILE, GrantType, Profile, build_redirect_uri, format_rfc3339, masked, parse_grant_type
 
 IMPLICIT_WARNING = ("Warning: the implicit grant is deprecated (RFC 9700 §2.1.2); "
                     "prefer the PKCE grant (3).")
@@ -70,6 +71,7 @@ class State:
     def __init__(self) -> None:
         self.config: str | None = None
         self.profile: str = DEFAULT_PROFILE
+        self.profile_given = False
         self.insecure = False
         self.flags: dict[str, str] = {}
         self.warned_secret_flag = False
@@ -94,7 +96,9 @@ pass_state = click.make_pass_decorator(State, ensure=True)
 
 def _set_profile(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value:
-        ctx.ensure_object(State).profile = value
+        state = ctx.ensure_object(State)
+        state.profile = value
+        state.profile_given = True
 
 
 def profile_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -435,6 +439,8 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
         _echo_err(f"Overwriting profile {name}.")
     store.save(profile)
     click.echo(f"Profile {name} saved.")
+    if profile.token_data is not None:
+        click.echo(f"{login_line(profile.environment, _who(profile, LoginOptions(insecure=state.insecure)))}.")
 
 
 def verification_failure(exc: OAuthError | NetworkError) -> str:
@@ -503,7 +509,97 @@ def login_command(state: State, no_browser: bool, timeout: float) -> None:
                        f"any loopback port): gclogin profiles new --name {shell_arg(resolved.profile.name)} "
                        "--redirect-port PORT") from None
     until = format_rfc3339(token.expiry) if token.expiry else "unknown"
-    click.echo(f"Logged in with profile {resolved.profile.name}; the token is valid until {until}.")
+    profile = resolved.profile.with_token(token)
+    who = _who(profile, LoginOptions(insecure=state.insecure))
+    click.echo(f"{login_line(profile.environment, who)}; the token is valid until {until} "
+               f"(profile {profile.name}).")
+
+
+def _who(profile: Profile, options: LoginOptions) -> str:
+    """Who the profile's token belongs to: users/me for a user token (never raises)."""
+    if not has_usable_token(profile) or (profile.grant_type is GrantType.CLIENT_CREDENTIALS
+                                         and not profile.access_token):
+        return logged_in_as(profile, None)
+    from . import api
+    token = profile.access_token or (profile.token_data.access_token if profile.token_data else "")
+    try:
+        me = api.get_users_me(endpoints_for(profile, options.insecure), token, timeout=10)
+    except GcloginError as exc:
+        return logged_in_as(profile, None, problem=str(exc))
+    return logged_in_as(profile, me if isinstance(me, dict) else None, problem="unexpected users/me answer")
+
+
+# --- auth status / auth token -------------------------------------------------------
+
+@cli.group()
+def auth() -> None:
+    """Which profiles are logged in, and their tokens for scripts.
+
+    \b
+    Example:
+      gclogin auth status
+      curl -H "Authorization: Bearer $(gclogin auth token -p DEFAULT)" ...
+    """
+
+
+@auth.command("status", short_help="Show each profile's environment, grant, user and token expiry.")
+@profile_option
+@override_options
+@pass_state
+def auth_status(state: State) -> None:
+    """Show every profile (or the one given with -p): environment, grant, who the token
+    belongs to (GET /api/v2/users/me, or "client credentials"), token expiry, and where
+    each value came from (profile, flag or GENESYSCLOUD_* variable). Nothing is changed.
+
+    \b
+    Example:
+      gclogin auth status
+      gclogin auth status -p DEFAULT
+    """
+    store = state.store()
+    flags = dict(state.flags)
+    options = LoginOptions(insecure=state.insecure)
+    overridden = bool(state.overrides().over(Overrides.from_env(os.environ)))
+    names = [state.profile] if state.profile_given or overridden else store.names()
+    if not names:
+        raise CliError(f"No profiles in {store.path}: create one with gclogin profiles new")
+    blocks = []
+    for name in names:
+        resolved = resolve_profile(store, name, flags=state.overrides())
+        who = _who(resolved.profile, options)
+        blocks.append("\n".join(status_lines(resolved.profile, flags=flags, env=os.environ, who=who)))
+    click.echo("\n\n".join(blocks))
+
+
+@auth.command("token", short_help="Print the profile's access token alone (for scripts).")
+@profile_option
+@override_options
+@click.option("--force", is_flag=True, help="Print the token even when stdout is a terminal.")
+@pass_state
+def auth_token(state: State, force: bool) -> None:
+    """Print the access token alone: a given one, the cached one, or (client credentials)
+    a new one from a login. A browser-grant profile without a valid token asks you to run
+    gclogin login first. Refuses to print to a terminal, where the token would stay in the
+    scrollback, unless --force.
+
+    \b
+    Example:
+      curl -H "Authorization: Bearer $(gclogin auth token -p DEFAULT)" https://api.mypurecloud.com/api/v2/users/me
+    """
+    if not force and _stdout_is_terminal():
+        raise CliError("refusing to print an access token to a terminal, where it would stay in the "
+                       "scrollback: use it in a pipe or $(gclogin auth token), or pass --force")
+    store, resolved = _resolved(state)
+    token = call_with_token(store, resolved, lambda _endpoints, access_token: access_token,
+                            LoginOptions(insecure=state.insecure), echo=_echo_err)
+    click.echo(token)
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return bool(sys.stdout.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 @cli.command("logout", short_help="Revoke the profile's token and forget it.")

@@ -28,6 +28,7 @@ def logins(monkeypatch):
         return TokenData.issued("verified-token", "bearer", 3600)
 
     monkeypatch.setattr(cli_module, "login", fake_login)
+    monkeypatch.setattr(cli_module, "_who", lambda profile, options: "Test User (test@example.com)")
     return seen
 
 
@@ -52,7 +53,8 @@ TRANSCRIPTS = {
         "Redirect URI: https://localhost:8080\n"
         "Would you like to use a proxy server? [Y/N]: N\n"
         "Would you like to use a gateway server? [Y/N]: N\n"
-        "Profile work saved.\n"),
+        "Profile work saved.\n"
+        "Logged in to mypurecloud.com as Test User (test@example.com).\n"),
     "implicit": (
         ["", "eu-west-1", "", "2", "imp-id", "hidden-implicit-secret", "", "N", "N", "N"],
         "Profile Name [DEFAULT]: \n"
@@ -67,7 +69,8 @@ TRANSCRIPTS = {
         "Redirect URI: http://localhost:0\n"
         "Would you like to use a proxy server? [Y/N]: N\n"
         "Would you like to use a gateway server? [Y/N]: N\n"
-        "Profile DEFAULT saved.\n"),
+        "Profile DEFAULT saved.\n"
+        "Logged in to mypurecloud.ie as Test User (test@example.com).\n"),
     "client credentials, bad region re-asked": (
         ["cc", "xx-nowhere-1", "mypurecloud.de", "", "1", "cc-id", "hidden-cc-secret", "N", "N"],
         "Profile Name [DEFAULT]: cc\n"
@@ -81,7 +84,8 @@ TRANSCRIPTS = {
         "Client Secret: \n"
         "Would you like to use a proxy server? [Y/N]: N\n"
         "Would you like to use a gateway server? [Y/N]: N\n"
-        "Profile cc saved.\n"),
+        "Profile cc saved.\n"
+        "Logged in to mypurecloud.de as Test User (test@example.com).\n"),
     "access token, no verification": (
         ["tok", "", "hidden-access-token", "0", "N", "N"],
         "Profile Name [DEFAULT]: tok\n"
