@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, authorize, clients_api, health, token
+from . import api, authorize, clients_api, control, health, token
 from .config import DEFAULTS, settings
 from .errors import register_error_handlers
 from .extension import KEY, MockIdp
@@ -34,9 +34,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("authlib").setLevel(logging.INFO)
 
     store = Store(current.db, current.clock, current.loopback_any_port)
-    store.apply_seed(load_seed(current.seed))
+    seed = load_seed(current.seed)
+    store.apply_seed(seed)
+    control_state = control.state_for(current.control_token, store, seed)  # None unless switched on
     server = MockAuthorizationServer(app, store)
-    app.extensions[KEY] = MockIdp(current, store, server, api.make_protector(store))
+    app.extensions[KEY] = MockIdp(current, store, server, api.make_protector(store), control_state)
 
     for module in (authorize, token, api, clients_api, health):
         app.register_blueprint(module.bp)
@@ -48,6 +50,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.wsgi_app = TokenFastPath(app, server, app.wsgi_app)  # type: ignore[method-assign]
     if current.expose_worker_pid:
         app.wsgi_app = _with_worker_pid(app.wsgi_app)  # type: ignore[assignment]
+    if control_state is not None:
+        control.install(app, control_state)  # /mock/, and recording and faults on every other path
     return app
 
 

@@ -44,6 +44,8 @@ class ConfigError(MockIdpError):
 class SeedError(MockIdpError):
     """The seed file is invalid; the message names the file, entry and field."""
 
+    field: str | None = None  # the entry's field at fault, when one is
+
 
 class ApiError(MockIdpError):
     """A Genesys API error: `{message, code, status, contextId, details, errors}`."""
