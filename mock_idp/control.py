@@ -44,12 +44,11 @@ from .control_rules import (
     redact_json,
     redact_pairs,
 )
-from .control_state import ControlState, SqliteControlState
+from .control_state import ControlState
 from .errors import PageError, SeedError
 from .extension import ext
 from .models import User
-from .seed import Seed, parse_seed_client, parse_seed_user
-from .store import Store
+from .seed import parse_seed_client, parse_seed_user
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +57,6 @@ bp = Blueprint("control", __name__, url_prefix=PREFIX)
 _GRANT_OF = {"CLIENT-CREDENTIALS": "client_credentials", "TOKEN": "implicit",
              "CODE": "authorization_code"}
 _WSGI = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def state_for(token: str | None, store: Store, seed: Seed) -> ControlState | None:
-    """The control state when the control API is on (a secret is set), else None."""
-    return SqliteControlState(store, seed) if token else None
 
 
 def install(app: Flask, state: ControlState) -> None:
