@@ -16,7 +16,7 @@ from mock_idp.control_rules import REDACTED, SECRET_FIELDS, BadField, parse_faul
 from mock_idp.testing import app_config
 from devtools.servers import wsgi_server
 
-from .conftest import ALICE, BOB, CC, IMPLICIT, PKCE, REDIRECT, bearer, cc_token, pkce_pair
+from .conftest import ALICE, BOB, CC, IMPLICIT, PKCE, bearer, cc_token, pkce_pair
 
 SECRET = "control-secret-for-tests"
 AUTH = bearer(SECRET)
