@@ -53,10 +53,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # request cycle (token_wsgi.py). The /api/v2 headers come from those blueprints and errors.py.
     if current.token_fast_path:
         app.wsgi_app = TokenFastPath(app, server, app.wsgi_app)  # type: ignore[method-assign]
-    if current.expose_worker_pid:
-        app.wsgi_app = _with_worker_pid(app.wsgi_app)  # type: ignore[assignment]
     if control_state is not None:
         control.install(app, control_state)  # /mock/, and recording and faults on every other path
+    if current.expose_worker_pid:
+        app.wsgi_app = _with_worker_pid(app.wsgi_app)  # type: ignore[assignment]
     return app
 
 
