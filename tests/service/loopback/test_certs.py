@@ -23,7 +23,7 @@ def test_key_files_live_in_a_private_dir_and_are_deleted(tmp_path, monkeypatch):
     import shutil
     import stat
 
-    from service import certs
+    from service.loopback import certs
     private = tmp_path / "tmp"
     private.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(private))
