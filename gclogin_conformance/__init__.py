@@ -1,8 +1,7 @@
-"""gclogin-conformance: judge any Genesys Cloud login, client or server, against R1–R29 and G1–G8.
+"""gclogin-conformance: judge Genesys Cloud logins against R1–R29 and G1–G8.
 
     gclogin-conformance                         # self-check: gclogin, the mock, the web service
     gclogin-conformance server URL --credentials creds.toml
-    gclogin-conformance client PROFILE.toml
 
 Reports go to ./reports (conformance.md, conformance.html, conformance.xml); the exit
 status is non-zero when any check fails.

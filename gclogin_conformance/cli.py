@@ -14,8 +14,6 @@ examples:
   gclogin-conformance server http://127.0.0.1:8081 --mock
   gclogin-conformance server https://login.example --api-url https://api.example --credentials creds.toml
   gclogin-conformance server eu-west-1 --credentials creds.toml   # a Genesys Cloud region
-  gclogin-conformance client my-cli.toml
-  gclogin-conformance client gc                        # a shipped profile: gclogin, gc, browser-app
 """
 
 
@@ -36,11 +34,6 @@ def parser() -> argparse.ArgumentParser:
                         help="the server is gclogin's mock IdP: use its demo seed and admin API (mock-only checks run)")
     server.add_argument("--clock-url", default="", help=argparse.SUPPRESS)
     server.add_argument("pytest_args", nargs="*")
-    client = sub.add_parser("client", help="a login client, described by a profile TOML")
-    client.add_argument("profile", help="profile TOML path, or a shipped profile name (gclogin, gc, browser-app)")
-    client.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
-                        help="a placeholder value for the profile's command, e.g. --var gc=/usr/local/bin/gc")
-    client.add_argument("pytest_args", nargs="*")
     return p
 
 
@@ -67,17 +60,7 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
         return RunSpec("server", server=server_spec(login, args.api_url or api, args.credentials, mock=args.mock,
                                                     seed=default_seed() if args.mock else None,
                                                     clock_url=args.clock_url))
-    from gclogin_conformance.profile import load_profile, resolve_profile_path
-
-    path = resolve_profile_path(args.profile)
-    variables = {}
-    for item in args.var:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise TargetError(f"--var {item!r}: expected KEY=VALUE")
-        variables[key.strip()] = value
-    load_profile(path, variables)  # fail here, naming the field, before pytest starts
-    return RunSpec("client", client_profile=str(path), client_vars=variables)
+    raise TargetError(f"unknown mode {args.mode!r}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,5 +76,5 @@ def main(argv: list[str] | None = None) -> int:
     stack = f" against {spec.server.describe()}, web {spec.web_url or 'none'}" if spec.server else ""
     target = {"self-check": f"self-check (gclogin client, mock IdP, web service){stack}",
               "server": f"server {spec.server.describe() if spec.server else ''}",
-              "client": f"client {spec.client_profile}"}[spec.mode]
+              "client": f"client {spec.client_profile}"}[spec.mode]  # client mode: not built yet
     return run(spec, args.out, args.pytest_args, target=target)

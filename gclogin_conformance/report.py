@@ -195,8 +195,10 @@ class ReportPlugin:
         for item in items:
             self._docs[item.nodeid] = _docstring_line(item)
 
-    def pytest_exception_interact(self, node, call, report) -> None:
-        self._failed[report.nodeid] = call.excinfo.value if call.excinfo else None
+    def pytest_runtest_makereport(self, item, call) -> None:
+        """Keep the exception (logreport gets only its text) for expected/actual/exchange."""
+        if call.excinfo is not None:
+            self._failed[item.nodeid] = call.excinfo.value
 
     def pytest_runtest_logreport(self, report) -> None:
         name = report.nodeid.rsplit("::", 1)[-1]

@@ -58,7 +58,7 @@ class ServerSpec:
     clock_url: str = ""
 
     def describe(self) -> str:
-        kind = "in-process mock" if self.internals else ("gclogin mock" if self.mock else "server")
+        kind = "in-process mock" if self.internals else ("gclogin mock" if self.mock else "authorization server")
         api = f", API {self.api_url}" if self.api_url != self.login_url else ""
         return f"{kind} {self.login_url}{api}"
 
