@@ -9,7 +9,7 @@ What the pytest fixture `genesys_mock` yields (pytest_plugin.py); usable without
 A werkzeug server thread on 127.0.0.1 (the port bound by the server itself, so it is
 ours), a private store in the given directory, a frozen clock, and the control API
 switched on with a random secret (`control_token`) for code in other languages.
-Each method calls the control state directly: a reset costs about a millisecond.
+Each method calls the control state directly, with no HTTP round trip (`make bench`: reset plus one token about 3.4 ms).
 """
 from __future__ import annotations
 
