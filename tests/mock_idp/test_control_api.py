@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_idp import ConfigError, create_app
-from mock_idp.control_rules import REDACTED, SECRET_FIELDS, BadField, parse_fault, redact_json, redact_pairs
+from mock_idp.control_rules import (REDACTED, SECRET_FIELDS, BadField, parse_clock_move, parse_fault,
+                                   parse_next_login, parse_token_order, redact_json, redact_pairs)
 from mock_idp.testing import app_config
 from devtools.servers import wsgi_server
 
@@ -377,3 +379,44 @@ def test_the_fixture_binds_loopback_only(genesys_mock):
     with socket.create_connection((host, port), timeout=5):
         pass
     assert threading.active_count() >= 2  # the server thread
+
+
+def test_compose_leaves_it_off_unless_asked(tmp_path):
+    import yaml
+    compose = yaml.safe_load((Path(__file__).resolve().parents[2] / "compose.yaml").read_text())
+    environment = compose["services"]["idp"]["environment"]
+    assert environment["MOCK_IDP_CONTROL_TOKEN"] == "${MOCK_IDP_CONTROL_TOKEN:-}"
+    # What compose passes when the variable is unset: an empty value, which is "off".
+    client = create_app(app_config(tmp_path, CONTROL_TOKEN="")).test_client()
+    assert client.post("/mock/reset", headers=AUTH).status_code == 404
+
+
+@given(st.dictionaries(st.sampled_from(["user", "outcome", "client_id", "count", "error_description", "x"]),
+                       st.one_of(st.none(), st.integers(-2, 20_000), st.text(max_size=8),
+                                 st.sampled_from(["deny", "error=access_denied", "error=nope", "alice"]))))
+def test_parse_next_login_raises_only_bad_field(body):
+    try:
+        login = parse_next_login(body)
+    except BadField as error:
+        assert error.field in body or error.field in ("user", "outcome")
+    else:
+        assert login.outcome in ("user", "deny", "error") and 1 <= login.count <= 10_000
+        assert (login.user is not None) == (login.outcome == "user")
+
+
+@given(st.dictionaries(st.sampled_from(["client_id", "user", "expires_in", "scope", "x"]),
+                       st.one_of(st.none(), st.integers(-5, 200_000), st.text(max_size=8),
+                                 st.lists(st.text(max_size=4), max_size=3))))
+def test_parse_token_order_raises_only_bad_field(body):
+    try:
+        order = parse_token_order(body)
+    except BadField as error:
+        assert error.field
+    else:
+        assert order.client_id and (order.scope is None or '"' not in order.scope)
+
+
+@given(st.floats(-1e6, 1e6), st.floats(0, 2e9), st.floats(-1e6, 1e6))
+def test_clock_moves_add_up(advance, now, offset):
+    assert parse_clock_move({"advance": advance}, now, offset) == offset + advance
+    assert now + parse_clock_move({"set": 1_800_000_000}, now, offset) == pytest.approx(1_800_000_000)
