@@ -73,4 +73,6 @@ def test_a_dropped_connection_under_gevent(served):
     with pytest.raises(requests.ConnectionError):
         requests.get(base + "/healthz", timeout=TIMEOUT)
     assert requests.get(base + "/healthz", timeout=TIMEOUT).status_code == 200
-    assert "Traceback" not in log.read_text()
+    text = log.read_text()
+    assert "Traceback" not in text
+    assert "control API is ON" in text and SECRET not in text  # the start warning, never the secret
