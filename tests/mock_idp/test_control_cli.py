@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 from service import api
 from service.cli import cli
+from service.config_store import ConfigStore
+from service.profiles import GrantType, Profile
 
 from .conftest import ALICE, CC, IMPLICIT
 
@@ -99,3 +101,19 @@ def test_a_delay_past_the_timeout(genesys_mock, tmp_path, monkeypatch):
         time.sleep(0.05)
     time.sleep(0.3)  # room for a retry to arrive, if gclogin made one
     assert len(sent(genesys_mock, "/oauth/token")) == 1
+
+
+def test_a_refused_cached_token_is_the_one_retry_and_only_once(genesys_mock, tmp_path):
+    """service/logins.py: a cached client-credentials token refused with 401 means one new
+    login and one more call; a second 401 is then reported, not retried again."""
+    config = tmp_path / "gc" / "config.toml"
+    ConfigStore(config).save(Profile(name="ci", environment=genesys_mock.base_url, client_id=CC.id,
+                                     client_secret=CC.secret, grant_type=GrantType.CLIENT_CREDENTIALS))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(config), "login", "-p", "ci"]).exit_code == 0
+    genesys_mock.fail("/api/v2/users/me", status=401, count=5, message="Invalid login credentials.")
+    before = len(sent(genesys_mock, "/oauth/token"))
+    line = one_line(runner.invoke(cli, ["--config", str(config), "users", "me", "get", "-p", "ci"]))
+    assert line == "Error: Invalid login credentials. (HTTP 401, bad.credentials)"
+    assert len(sent(genesys_mock, "/api/v2/users/me")) == 2
+    assert len(sent(genesys_mock, "/oauth/token")) == before + 1
