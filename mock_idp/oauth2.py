@@ -117,6 +117,9 @@ class MockAuthorizationServer(AuthorizationServer):
         if isinstance(error, UnsupportedGrantTypeError):
             error.description = (f"grant_type={error.grant_type} is not supported; use "
                                  "client_credentials or authorization_code.")
+        if isinstance(error, InvalidClientError) and "authenticate with methods" in (error.description or ""):
+            # Authlib's text lists Python reprs of its methods; say what is wrong instead.
+            error.description = "The client ID or secret is not valid."
         if isinstance(error, AccessDeniedError):
             error.description = "The user cancelled the sign-in."
         return super().handle_error_response(request, error)

@@ -30,6 +30,7 @@ IMPLICIT_WARNING = ("Warning: the implicit grant is deprecated (RFC 9700 §2.1.2
                     "prefer the PKCE grant (3).")
 INVALID_CREDENTIALS = "The credentials provided are not valid."
 NOT_SAVED = "Nothing was saved."
+INTERRUPTED = "interrupted (Ctrl-C)"
 
 
 class CliError(click.ClickException):
@@ -54,8 +55,13 @@ class App(click.Group):
             debug("error type: %s", type(exc).__name__)
             raise CliError(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
-            raise CliError("interrupted (Ctrl-C)", 130) from None
-        except (click.ClickException, click.Abort, click.exceptions.Exit):
+            raise CliError(INTERRUPTED, 130) from None
+        except click.Abort as exc:
+            # click turns Ctrl-C at a prompt into Abort (exit 1); a login's Ctrl-C exits 130: same here.
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                raise CliError(INTERRUPTED, 130) from None
+            raise
+        except (click.ClickException, click.exceptions.Exit):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a line
             import traceback
@@ -144,6 +150,17 @@ def override_options(func: Callable[..., Any]) -> Callable[..., Any]:
                             expose_value=False, callback=_set_override,
                             help=_OVERRIDE_HELP[field_name])(func)
     return func
+
+
+def _set_insecure(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(State).insecure = True
+
+
+def insecure_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--insecure, accepted after the command name too (the error hint says to pass it)."""
+    return click.option("--insecure", is_flag=True, expose_value=False, callback=_set_insecure,
+                        help="Allow plain http to a non-loopback environment.")(func)
 
 
 def login_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -311,7 +328,9 @@ def _ask(given: Any, text: str, *, quiet: bool, default: Any = None, flag: str =
     if quiet:
         if default is not None or not required:
             return default if default is not None else ""
-        raise click.UsageError(f"{flag} is required with --yes")
+        raise click.UsageError(f"{flag} is required with --yes"
+                               + (f" (or set {ENV_CLIENT_SECRET}, which stays out of ps)"
+                                  if flag == "--client-secret" else ""))
     return click.prompt(text, default=default, hide_input=hide, value_proc=value_proc, type=type,
                         show_default=default not in (None, ""))
 
@@ -340,6 +359,7 @@ def _yes_no(text: str, choices: str = "[Y/N]") -> bool:
 @click.option("--yes", "-y", "quiet", is_flag=True,
               help="Don't prompt: overwrite an existing profile and take defaults for the rest.")
 @login_options
+@insecure_option
 @pass_state
 def profiles_new(state: State, name: str | None, environment: str | None, access_token: str | None,
                  grant_type: str | None, client_id: str | None, client_secret: str | None,
@@ -451,6 +471,8 @@ def verification_failure(exc: OAuthError | NetworkError) -> str:
                 f"any loopback port). {NOT_SAVED}")
     if isinstance(exc, NetworkError):
         return f"The server can't be reached, so the credentials were not checked: {exc}. {NOT_SAVED}"
+    if exc.cancelled:
+        return f"The login was cancelled at the sign-in page ({exc}). {NOT_SAVED}"
     if exc.rejects_credentials:
         return f"{INVALID_CREDENTIALS} ({exc}) {NOT_SAVED}"
     return f"The credentials could not be checked: the server answered {exc}. {NOT_SAVED}"
@@ -491,6 +513,7 @@ def _resolved(state: State) -> tuple[ConfigStore, Resolved]:
 @cli.command("login", short_help="Log in and cache the token in the profile.")
 @profile_option
 @override_options
+@insecure_option
 @login_options
 @pass_state
 def login_command(state: State, no_browser: bool, timeout: float) -> None:
@@ -545,6 +568,7 @@ def auth() -> None:
 @auth.command("status", short_help="Show each profile's environment, grant, user and token expiry.")
 @profile_option
 @override_options
+@insecure_option
 @pass_state
 def auth_status(state: State) -> None:
     """Show every profile (or the one given with -p): environment, grant, who the token
@@ -574,6 +598,7 @@ def auth_status(state: State) -> None:
 @auth.command("token", short_help="Print the profile's access token alone (for scripts).")
 @profile_option
 @override_options
+@insecure_option
 @click.option("--force", is_flag=True, help="Print the token even when stdout is a terminal.")
 @pass_state
 def auth_token(state: State, force: bool) -> None:
@@ -605,6 +630,7 @@ def _stdout_is_terminal() -> bool:
 @cli.command("logout", short_help="Revoke the profile's token and forget it.")
 @profile_option
 @override_options
+@insecure_option
 @pass_state
 def logout_command(state: State) -> None:
     """Revoke the profile's token on the server (DELETE /api/v2/tokens/me) and forget it.
@@ -647,6 +673,7 @@ def users_me() -> None:
 @users_me.command("get", short_help="Print GET /api/v2/users/me as JSON.")
 @profile_option
 @override_options
+@insecure_option
 @pass_state
 def users_me_get(state: State) -> None:
     """Print GET /api/v2/users/me as JSON (needs a user token: implicit, PKCE or an access token).

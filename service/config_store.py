@@ -63,6 +63,18 @@ def with_final_newline(text: str) -> str:
     return text if not text or text.endswith("\n") else text + "\n"
 
 
+UNTERMINATED_STRING = ("unterminated string: a quoted value must end on the line it starts "
+                       "(add the closing quote)")
+
+
+def readable_parse_reason(reason: str) -> str:
+    """tomlkit's reason, except where it misleads: a missing closing quote reads as a
+    'control character' (the line's newline) with a hint to write \\u000a."""
+    if reason.startswith("Control characters") and "\\u000a" in reason:
+        return UNTERMINATED_STRING
+    return reason
+
+
 def parse_document(text: str, path: Path | str) -> TOMLDocument:
     """Parse config text; errors name the file, line and column, never a value (R25).
 
@@ -76,7 +88,7 @@ def parse_document(text: str, path: Path | str) -> TOMLDocument:
         doc.unwrap()
         return doc
     except ParseError as exc:
-        reason = _QUOTED_CHAR_RE.sub("", str(exc).split(" at line ")[0])  # not even one char of a secret
+        reason = readable_parse_reason(_QUOTED_CHAR_RE.sub("", str(exc).split(" at line ")[0]))  # no secret
         raise ConfigParseError(path, exc.line, exc.col, reason) from None
     except (TOMLKitError, ValueError, TypeError, KeyError, IndexError, RecursionError):
         # e.g. KeyAlreadyPresent, which tomlkit raises without a position: ask tomllib where
@@ -202,7 +214,8 @@ class ConfigStore:
         doc = self.load()
         item = doc.get(name)
         if not isinstance(item, dict):
-            raise ProfileNotFoundError(name, self.path)
+            raise ProfileNotFoundError(name, self.path,
+                                       existing=[n for n, v in doc.items() if isinstance(v, dict)])
         try:
             return self._checked(profile_from_table(name, item))
         except InvalidValueError as exc:

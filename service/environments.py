@@ -113,7 +113,8 @@ def resolve(environment: str, *, insecure: bool = False) -> Endpoints:
         if scheme == "http" and not insecure and not is_loopback_host(host):
             raise InvalidValueError(
                 "environment",
-                f"{env} uses plain http to a non-loopback host; use https or pass --insecure")
+                f"{env} uses plain http to a non-loopback host; use https (the CLI allows plain "
+                "http with --insecure, e.g. gclogin profiles new --insecure)")
         return Endpoints(environment=env, login_url=env, api_url=env)
     return Endpoints(environment=env, login_url=f"https://login.{env}", api_url=f"https://api.{env}")
 

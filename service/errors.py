@@ -22,7 +22,7 @@ Messages are safe to print: they never contain secrets, tokens, codes or verifie
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
@@ -52,9 +52,15 @@ class ConfigParseError(ConfigError):
 class ProfileNotFoundError(ConfigError):
     """The named profile is not in the file."""
 
-    def __init__(self, name: str, path: Path | str | None = None) -> None:
+    def __init__(self, name: str, path: Path | str | None = None, existing: Sequence[str] | None = None) -> None:
         where = f" in {path}" if path is not None else ""
-        super().__init__(f"profile {name!r} not found{where}", path)
+        if existing is None:
+            known = ""
+        elif existing:
+            known = f"; the profiles there are {', '.join(existing)}"
+        else:
+            known = "; there are no profiles yet (gclogin profiles new creates one)"
+        super().__init__(f"profile {name!r} not found{where}{known}", path)
         self.name = name
 
 
@@ -106,6 +112,20 @@ REJECTION_ERRORS = frozenset({
 })
 
 
+WRONG_CLIENT_CREDENTIALS = "the client ID or secret is not valid"
+
+
+def readable_description(error: str, description: str | None) -> str | None:
+    """A server's error_description as a user can read it.
+
+    Authlib's (the mock's) answer to a wrong secret lists Python reprs of its
+    authentication methods; what the user needs is that the ID or secret is wrong.
+    """
+    if description and error == "invalid_client" and "cannot authenticate with methods" in description:
+        return WRONG_CLIENT_CREDENTIALS
+    return description
+
+
 class OAuthError(GcloginError):
     """An RFC 6749 error response from the authorization server."""
 
@@ -114,7 +134,13 @@ class OAuthError(GcloginError):
         """The server refused the credentials (not a malformed exchange or a server failure)."""
         return self.error in REJECTION_ERRORS
 
+    @property
+    def cancelled(self) -> bool:
+        """The user declined at the sign-in page (its Cancel button answers access_denied)."""
+        return self.error == "access_denied"
+
     def __init__(self, error: str, description: str | None = None, uri: str | None = None) -> None:
+        description = readable_description(error, description)
         text = f"login failed: {error}"
         if description:
             text += f": {description}"

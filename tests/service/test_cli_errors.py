@@ -135,7 +135,7 @@ def test_busy_redirect_port_names_the_port_and_the_flag(tmp_path, idp):
 
 @pytest.mark.parametrize("error, blames", [
     (OAuthError("invalid_client"), True), (OAuthError("unauthorized_client"), True),
-    (OAuthError("access_denied", "the user said no"), True), (OAuthError("invalid_grant"), True),
+    (OAuthError("access_denied", "the user said no"), False), (OAuthError("invalid_grant"), True),
     (OAuthError("server_error"), False), (OAuthError("invalid_response", "HTTP 502"), False),
     (NetworkError("cannot reach https://login.example.invalid: [Errno -2] Name or service not known"), False),
     (PortInUseError("cannot listen on 127.0.0.1 port 8080: it is in use", 8080), False),
