@@ -8,8 +8,9 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, authorize, clients_api, health, token
+from . import api, authorize, clients_api, health, logout, token
 from .config import DEFAULTS, settings
+from .cors import Cors
 from .errors import register_error_handlers
 from .extension import KEY, MockIdp
 from .oauth2 import MockAuthorizationServer
@@ -38,7 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     server = MockAuthorizationServer(app, store)
     app.extensions[KEY] = MockIdp(current, store, server, api.make_protector(store))
 
-    for module in (authorize, token, api, clients_api, health):
+    for module in (authorize, logout, token, api, clients_api, health):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 
@@ -46,6 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # request cycle (token_wsgi.py), and Flask would run the hook on every other request.
     # The /api/v2 headers come from those blueprints and errors.py.
     app.wsgi_app = TokenFastPath(app, server, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = Cors(app.wsgi_app, current.cors_origins)  # type: ignore[assignment]
     if current.expose_worker_pid:
         app.wsgi_app = _with_worker_pid(app.wsgi_app)  # type: ignore[assignment]
     return app

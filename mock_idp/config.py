@@ -6,6 +6,7 @@ everything here works on the resulting mapping.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -22,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "LOOPBACK_ANY_PORT": False,   # MOCK_IDP_LOOPBACK_ANY_PORT=1: RFC 8252 §7.3 any-port rule
     "CLOCK": time.time,           # tests: a callable returning epoch seconds
     "EXPOSE_WORKER_PID": False,   # tests: X-Mock-Idp-Worker header and pid in /healthz
+    "CORS_ORIGINS": "*",          # MOCK_IDP_CORS_ORIGINS: comma-separated origins, or * for any
     "DB_OWNER_PID": None,         # default store keyed by this pid (python -m mock_idp: its own)
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_FORM_MEMORY_SIZE": 64 * 1024,
@@ -36,6 +38,7 @@ class Settings:
     loopback_any_port: bool
     clock: Callable[[], float]
     expose_worker_pid: bool
+    cors_origins: frozenset[str] | None  # None: any origin
 
 
 def default_seed_path() -> Path:
@@ -83,6 +86,23 @@ def _owner(value: Any) -> int | None:
     raise ConfigError(f"DB_OWNER_PID: expected a process id, got {value!r}")
 
 
+_ORIGIN = re.compile(r"https?://[^/\s?#@]+")
+
+
+def cors_origins(value: Any) -> frozenset[str] | None:
+    """MOCK_IDP_CORS_ORIGINS: `*` (or unset) for any origin, else scheme://host[:port],..."""
+    if value is None or (isinstance(value, str) and value.strip() in ("", "*")):
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"MOCK_IDP_CORS_ORIGINS: expected comma-separated origins, got {value!r}")
+    origins = [part.strip() for part in value.split(",") if part.strip()]
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(f"MOCK_IDP_CORS_ORIGINS: {origin!r} is not an origin "
+                              "(scheme://host[:port], no path or trailing slash), or use *")
+    return frozenset(origins)
+
+
 def settings(config: Mapping[str, Any]) -> Settings:
     clock = config.get("CLOCK", time.time)
     if not callable(clock):
@@ -95,4 +115,5 @@ def settings(config: Mapping[str, Any]) -> Settings:
         loopback_any_port=_flag("LOOPBACK_ANY_PORT", config.get("LOOPBACK_ANY_PORT", False)),
         clock=clock,
         expose_worker_pid=_flag("EXPOSE_WORKER_PID", config.get("EXPOSE_WORKER_PID", False)),
+        cors_origins=cors_origins(config.get("CORS_ORIGINS", "*")),
     )

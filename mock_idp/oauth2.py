@@ -28,6 +28,7 @@ from flask import Flask, Response
 from flask import request as flask_request
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
+from .client_auth import authenticate_basic
 from .models import AuthCode, Client, User
 from .store import Store
 
@@ -106,6 +107,7 @@ class MockAuthorizationServer(AuthorizationServer):
         self.store = store
         super().__init__(app, query_client=self._query_client_by_id, save_token=self._save_token)
         self.register_token_generator("default", self._generate_token)
+        self.register_client_auth_method("client_secret_basic", authenticate_basic)
         # Token grants are tried in this order: the busiest first.
         self.register_grant(ClientCredentialsGrant)
         self.register_grant(ImplicitGrant)
@@ -135,6 +137,9 @@ class MockAuthorizationServer(AuthorizationServer):
         if isinstance(error, InvalidClientError) and error.status_code == 401 \
                 and not request.headers.get("Authorization"):
             error.status_code = 400
+        if isinstance(error, InvalidClientError) and error.description \
+                and error.description.startswith("The client cannot authenticate"):
+            error.description = _invalid_client_sentence(request)
         if isinstance(error, UnsupportedGrantTypeError):
             error.description = (f"grant_type={error.grant_type} is not supported; use "
                                  "client_credentials or authorization_code.")
@@ -164,6 +169,17 @@ class MockAuthorizationServer(AuthorizationServer):
             claims = self.store.token_claims(token["access_token"])
             assert claims is not None  # just signed by this store
             self.store.note_code_token(code.code_hash, claims)
+
+
+def _invalid_client_sentence(request: OAuth2Request) -> str:
+    """What Authlib's "cannot authenticate with methods: [...]" means, for a person."""
+    if request.headers.get("Authorization") or request.payload.data.get("client_secret"):
+        return "The client id or client secret is wrong."
+    if not request.payload.client_id:
+        return ("The request does not say which client it is: send the client id and secret "
+                "with HTTP Basic (RFC 6749 §2.3.1), or client_id in the body for a public client.")
+    return ("This client must authenticate for this grant: send its client secret with HTTP "
+            "Basic or as client_secret in the body (RFC 6749 §2.3.1).")
 
 
 class ImplicitGrant(grants.ImplicitGrant):
