@@ -47,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # request cycle (token_wsgi.py), and Flask would run the hook on every other request.
     # The /api/v2 headers come from those blueprints and errors.py.
     app.wsgi_app = TokenFastPath(app, server, app.wsgi_app)  # type: ignore[method-assign]
-    app.wsgi_app = Cors(app.wsgi_app, current.cors_origins)  # type: ignore[assignment]
+    app.wsgi_app = Cors(app.wsgi_app, current.cors_origins)  # type: ignore[method-assign]
     if current.expose_worker_pid:
         app.wsgi_app = _with_worker_pid(app.wsgi_app)  # type: ignore[assignment]
     return app

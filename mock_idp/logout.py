@@ -8,7 +8,7 @@ a fresh form.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, request
+from flask import Blueprint, Response, request
 
 from .authorize import BINDING_COOKIE, AUTHORIZE_PATH, check_single
 from .errors import PageError
@@ -33,7 +33,7 @@ def logout() -> Response:
         if not client.check_redirect_uri(redirect_uri):
             raise PageError("The 'redirect_uri' is not registered for this client, so the "
                             "browser was not sent there.")
-        response = redirect(redirect_uri, code=302)
+        response = Response(status=302, headers={"Location": redirect_uri})
     else:
         response = html_page("signed_out.html")
     response.delete_cookie(BINDING_COOKIE, path=AUTHORIZE_PATH, httponly=True, samesite="Strict",
