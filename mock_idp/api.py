@@ -11,8 +11,8 @@ from flask import Blueprint, Response, jsonify
 
 from .errors import ApiError, api_headers
 from .extension import ext
-from .models import Token, User
-from .store import Store, rfc3339
+from .models import Token, User, rfc3339
+from .store_api import Store
 
 bp = Blueprint("api", __name__, url_prefix="/api/v2")
 bp.after_request(api_headers)

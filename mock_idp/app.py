@@ -15,7 +15,8 @@ from .errors import register_error_handlers
 from .extension import KEY, MockIdp
 from .oauth2 import MockAuthorizationServer
 from .seed import load_seed
-from .store import Store
+from .store import SqliteStore
+from .store_api import Store
 from .token_wsgi import TokenFastPath, WsgiApp
 
 
@@ -34,7 +35,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Authlib logs raw tokens at DEBUG ("Issue token ..."): never let them out (R25).
     logging.getLogger("authlib").setLevel(logging.INFO)
 
-    store = Store(current.db, current.clock, current.loopback_any_port)
+    # The one place that names an engine; everything else types against store_api.Store.
+    store: Store = SqliteStore(current.db, current.clock, current.loopback_any_port)
     store.apply_seed(load_seed(current.seed))
     server = MockAuthorizationServer(app, store)
     app.extensions[KEY] = MockIdp(current, store, server, api.make_protector(store))
@@ -43,10 +45,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 
-    # No app-wide after_request hook: the token endpoint mostly answers outside Flask's
-    # request cycle (token_wsgi.py), and Flask would run the hook on every other request.
-    # The /api/v2 headers come from those blueprints and errors.py.
-    app.wsgi_app = TokenFastPath(app, server, app.wsgi_app)  # type: ignore[method-assign]
+    # No app-wide after_request hook: the token endpoint may answer outside Flask's
+    # request cycle (token_wsgi.py). The /api/v2 headers come from those blueprints and errors.py.
+    if current.token_fast_path:
+        app.wsgi_app = TokenFastPath(app, server, app.wsgi_app)  # type: ignore[method-assign]
+    # Outermost, so both token paths carry the same CORS headers.
     app.wsgi_app = Cors(app.wsgi_app, current.cors_origins)  # type: ignore[method-assign]
     if current.expose_worker_pid:
         app.wsgi_app = _with_worker_pid(app.wsgi_app)  # type: ignore[assignment]

@@ -24,7 +24,7 @@ from .extension import ext
 from .models import digest
 from .oauth2 import ReplayedRequest
 from .pages import html_page
-from .store import Pending
+from .store_api import Pending
 
 bp = Blueprint("authorize", __name__)
 

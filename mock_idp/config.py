@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "SEED": None,                 # MOCK_IDP_SEED; None: the demo seed shipped in the package
     "DB": None,                   # MOCK_IDP_DB; None: default_db_path()
     "LOOPBACK_ANY_PORT": False,   # MOCK_IDP_LOOPBACK_ANY_PORT=1: RFC 8252 §7.3 any-port rule
+    "TOKEN_FAST_PATH": True,      # MOCK_IDP_TOKEN_FAST_PATH=0: token requests through Flask's cycle
     "CLOCK": time.time,           # tests: a callable returning epoch seconds
     "EXPOSE_WORKER_PID": False,   # tests: X-Mock-Idp-Worker header and pid in /healthz
     "CORS_ORIGINS": "*",          # MOCK_IDP_CORS_ORIGINS: comma-separated origins, or * for any
@@ -36,6 +37,7 @@ class Settings:
     seed: Path
     db: Path
     loopback_any_port: bool
+    token_fast_path: bool
     clock: Callable[[], float]
     expose_worker_pid: bool
     cors_origins: frozenset[str] | None  # None: any origin
@@ -113,6 +115,7 @@ def settings(config: Mapping[str, Any]) -> Settings:
         seed=_path("SEED", seed) if seed is not None else default_seed_path(),
         db=_path("DB", db) if db is not None else default_db_path(_owner(config.get("DB_OWNER_PID"))),
         loopback_any_port=_flag("LOOPBACK_ANY_PORT", config.get("LOOPBACK_ANY_PORT", False)),
+        token_fast_path=_flag("TOKEN_FAST_PATH", config.get("TOKEN_FAST_PATH", True)),
         clock=clock,
         expose_worker_pid=_flag("EXPOSE_WORKER_PID", config.get("EXPOSE_WORKER_PID", False)),
         cors_origins=cors_origins(config.get("CORS_ORIGINS", "*")),

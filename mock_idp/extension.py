@@ -8,7 +8,7 @@ from flask import current_app
 
 from .config import Settings
 from .oauth2 import MockAuthorizationServer
-from .store import Store
+from .store_api import Store
 
 KEY = "mock_idp"
 

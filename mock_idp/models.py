@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
@@ -28,6 +29,12 @@ _GRANTS = {
 def digest(value: str) -> str:
     """SHA-256 hex of a secret: codes and client secrets are stored only this way."""
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def rfc3339(timestamp: float) -> str:
+    """A timestamp as Genesys writes them: `2024-01-01T00:00:00Z`."""
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace(
+        "+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import sys
 import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from .environments import Endpoints
+from .debug_log import debug
+from .environments import Endpoints, origin
 from .errors import ApiError, AuthenticationError, NetworkError, NoResponseError, OAuthError, RedirectError
 
 if TYPE_CHECKING:
@@ -132,25 +132,14 @@ def _send(method: str, url: str, data: bytes | None, headers: dict[str, str],
     except (urllib.error.URLError, ValueError) as exc:
         # urllib wraps what fails while connecting or sending: the server has no whole request.
         reason = getattr(exc, "reason", exc)
-        raise NetworkError(f"cannot reach {_origin(url)}: {reason}") from None
+        raise NetworkError(f"cannot reach {origin(url)}: {reason}") from None
     except (OSError, http.client.HTTPException) as exc:
         # Raised unwrapped while waiting for or reading the answer: the request went out.
         # An HTTPException's text may quote what the server sent: its name is enough.
         reason = exc if isinstance(exc, OSError) else type(exc).__name__
-        raise NoResponseError(f"no answer from {_origin(url)}: {reason}") from None
-    _debug("%s %s -> %s", method, url, status)
+        raise NoResponseError(f"no answer from {origin(url)}: {reason}") from None
+    debug("%s %s -> %s", method, url, status, logger=LOGGER)
     return status, payload
-
-
-def _debug(message: str, *args: object) -> None:
-    """Log at debug level, without importing logging for it.
-
-    If nothing imported logging (the CLI does with --debug; Flask always does), no
-    handler can be configured, so the record would be dropped anyway.
-    """
-    logging = sys.modules.get("logging")
-    if logging is not None:
-        logging.getLogger(LOGGER).debug(message, *args)
 
 
 def _json_or_none(payload: bytes) -> Any:
@@ -162,8 +151,3 @@ def _json_or_none(payload: bytes) -> Any:
 
 def _opt(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _origin(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}"

@@ -193,6 +193,7 @@ def test_settings_from_environment(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name, value, message", [
     ("MOCK_IDP_LOOPBACK_ANY_PORT", "maybe", "MOCK_IDP_LOOPBACK_ANY_PORT"),
     ("MOCK_IDP_LOOPBACK_ANY_PORT", "2", "MOCK_IDP_LOOPBACK_ANY_PORT"),
+    ("MOCK_IDP_TOKEN_FAST_PATH", "off", "MOCK_IDP_TOKEN_FAST_PATH"),
     ("MOCK_IDP_DB", '""', "MOCK_IDP_DB"),
     ("MOCK_IDP_SEED", "[1]", "MOCK_IDP_SEED"),
 ])
