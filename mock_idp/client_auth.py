@@ -13,6 +13,8 @@ import binascii
 from typing import Any
 from urllib.parse import unquote_plus
 
+from authlib.oauth2.rfc6749.authenticate_client import authenticate_none as _authlib_none
+
 from .models import Client
 
 Credentials = tuple[str, str]
@@ -60,3 +62,19 @@ def authenticate_basic(query_client: Any, request: Any) -> Client | None:
         if client is not None and client.check_client_secret(secret):
             return client
     return None
+
+
+def authenticate_none(query_client: Any, request: Any) -> Client | None:
+    """Authlib's `none` method (a public client names itself with client_id in the body),
+    except for a request whose Basic header carries a secret: that client tried to
+    authenticate and failed, and must not pass as public (gc sends `client_id:` with an
+    empty secret for PKCE, which stays public)."""
+    header = request.headers.get("Authorization")
+    if header:
+        try:
+            readings = basic_credentials(header)
+        except ValueError:
+            return None
+        if any(secret for _, secret in readings):
+            return None
+    return _authlib_none(query_client, request)

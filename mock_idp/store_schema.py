@@ -49,6 +49,18 @@ def _v1(conn: sqlite3.Connection) -> None:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
 
+def _v2(conn: sqlite3.Connection) -> None:
+    """Refresh tokens (Code Authorization): hashed, single-use, one login per family."""
+    conn.execute("""CREATE TABLE IF NOT EXISTS refresh_tokens (
+        token_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, user_id TEXT NOT NULL,
+        scope TEXT NOT NULL, login_id TEXT NOT NULL, expires_at REAL NOT NULL,
+        used INTEGER NOT NULL DEFAULT 0, access_jti TEXT NOT NULL,
+        access_expires_at REAL NOT NULL) WITHOUT ROWID""")
+    conn.execute("CREATE INDEX IF NOT EXISTS refresh_tokens_login ON refresh_tokens (login_id)")
+    conn.execute("CREATE INDEX IF NOT EXISTS refresh_tokens_access ON refresh_tokens (access_jti)")
+
+
 MIGRATIONS = (
     Migration(1, "users, clients, revoked, codes, pending", _v1),
+    Migration(2, "refresh_tokens", _v2),
 )

@@ -36,7 +36,7 @@ def test_a_new_store_gets_the_latest_schema_and_version(tmp_path, clock):
     create_app(app_config(tmp_path, CLOCK=clock))
     assert stored_version(db) == [(str(LATEST),)]
     names = {r[0] for r in read(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert names == {"meta", "users", "clients", "revoked", "codes", "pending"}
+    assert names == {"meta", "users", "clients", "revoked", "codes", "pending", "refresh_tokens"}
     columns = {r[1] for r in read(db, "PRAGMA table_info(codes)")}
     assert {"token_jti", "token_expires_at"} <= columns
 

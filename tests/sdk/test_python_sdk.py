@@ -87,3 +87,32 @@ def test_delete_tokens_me_then_the_token_gets_401(cc_client):
         tokens.get_tokens_me()
     assert excinfo.value.status == 401
     assert api_error(excinfo)["code"] == "bad.credentials"
+
+
+def test_code_authorization_with_refresh_and_a_reused_refresh_token_ends_the_login(cc_client, mock_url, user):
+    request = genesys.OAuthClientRequest()
+    request.name = "sdk-web-app"
+    request.authorized_grant_type = "CODE"
+    request.registered_redirect_uri = [REDIRECT]
+    made = genesys.OAuthApi(cc_client).post_oauth_clients(request)  # a secret: confidential
+    query = urlencode({"response_type": "code", "client_id": made.id, "redirect_uri": REDIRECT})
+    code = parse_qs(urlsplit(user.sign_in(f"{mock_url}/oauth/authorize?{query}")).query)["code"][0]
+
+    client, token = genesys.ApiClient(host=mock_url).get_code_authorization_token(
+        made.id, made.secret, code, REDIRECT)
+    first_refresh = client.refresh_token
+    assert first_refresh and token["refresh_token"] == first_refresh
+    assert genesys.UsersApi(client).get_users_me().id == ALICE.id
+
+    client, renewed = client.refresh_code_authorization_token(made.id, made.secret, first_refresh)
+    assert renewed["refresh_token"] != first_refresh and client.refresh_token == renewed["refresh_token"]
+    assert genesys.UsersApi(client).get_users_me().id == ALICE.id
+
+    with pytest.raises(ApiException) as excinfo:  # the used one again: a replay
+        genesys.ApiClient(host=mock_url).refresh_code_authorization_token(made.id, made.secret, first_refresh)
+    assert excinfo.value.status == 400 and api_error(excinfo)["error"] == "invalid_grant"
+    stale = genesys.ApiClient(host=mock_url)
+    stale.access_token = renewed["access_token"]
+    with pytest.raises(ApiException) as excinfo:  # the whole login is over
+        genesys.UsersApi(stale).get_users_me()
+    assert excinfo.value.status == 401
