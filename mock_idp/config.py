@@ -120,3 +120,17 @@ def settings(config: Mapping[str, Any]) -> Settings:
         expose_worker_pid=_flag("EXPOSE_WORKER_PID", config.get("EXPOSE_WORKER_PID", False)),
         cors_origins=cors_origins(config.get("CORS_ORIGINS", "*")),
     )
+
+
+def default_state_dir() -> Path:
+    """Where the TLS mode keeps its CA across restarts (XDG state directory)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "mock-idp"
+
+
+def tls_environment(environ: Mapping[str, str]) -> tuple[str | None, Path]:
+    """MOCK_IDP_TLS_DOMAIN (unset: plain HTTP) and MOCK_IDP_STATE_DIR, for gunicorn and
+    compose; `python -m mock_idp` takes the same as --domain and --state-dir."""
+    domain = environ.get("MOCK_IDP_TLS_DOMAIN", "").strip() or None
+    state = environ.get("MOCK_IDP_STATE_DIR", "").strip()
+    return domain, (Path(state).expanduser() if state else default_state_dir())
