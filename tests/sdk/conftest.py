@@ -60,8 +60,8 @@ def user(mock_url) -> Iterator[User]:
         yield User(mock_url, session)
 
 
-def admin_token(base: str) -> str:
+def admin_token(base: str, verify: str | bool = True) -> str:
     response = requests.post(base + "/oauth/token", data={"grant_type": "client_credentials"},
-                             auth=(CC.id, CC.secret), timeout=TIMEOUT)
+                             auth=(CC.id, CC.secret), timeout=TIMEOUT, verify=verify)
     assert response.status_code == 200, response.text
     return response.json()["access_token"]

@@ -5,15 +5,24 @@ HTTP error answer fails the test (the CORS failures of issue 15 showed up exactl
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from flask import Flask, Response, send_from_directory
 
-from devtools.servers import wsgi_server
+from devtools.servers import REPO, stop_process, wsgi_server
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS  # noqa: F401
 from tests.browser.conftest import browser  # noqa: F401  the shared chromium fixture
 
@@ -42,9 +51,9 @@ def spa_app(config: dict) -> Flask:
     return app
 
 
-def make_client(base: str, grant: str, redirects: list[str]) -> str:
-    response = requests.post(base + "/api/v2/oauth/clients", timeout=TIMEOUT,
-                             headers={"Authorization": f"Bearer {admin_token(base)}"},
+def make_client(base: str, grant: str, redirects: list[str], verify: str | bool = True) -> str:
+    response = requests.post(base + "/api/v2/oauth/clients", timeout=TIMEOUT, verify=verify,
+                             headers={"Authorization": f"Bearer {admin_token(base, verify)}"},
                              json={"name": f"SPA {grant}", "authorizedGrantType": grant,
                                    "registeredRedirectUri": redirects})
     assert response.status_code == 200, response.text
@@ -88,16 +97,8 @@ def page(browser) -> Iterator:  # noqa: F811
         context.close()
 
 
-def sign_in_on_the_mock(page, mock_url: str) -> None:
-    page.wait_for_url(f"{mock_url}/oauth/authorize*")
-    page.fill("#username", ALICE.username)
-    page.fill("#password", ALICE.password)
-    page.click("#login")
-
-
-@pytest.mark.parametrize("flow", ["implicit", "pkce"])
-def test_spa_logs_in_shows_the_user_and_logs_out(page, spa, mock_url, flow):
-    problems = Problems(page)
+def run_spa(page, spa: str, mock_url: str, flow: str) -> None:
+    """Log in, check the user is shown, log out, check the next login shows the form."""
     page.goto(f"{spa}/{flow}.html")
     sign_in_on_the_mock(page, mock_url)
     page.wait_for_function("document.getElementById('user').textContent"
@@ -108,8 +109,77 @@ def test_spa_logs_in_shows_the_user_and_logs_out(page, spa, mock_url, flow):
     page.click("#logout")
     page.wait_for_url(f"{spa}/signed-out.html")
     assert page.inner_text("#signed-out") == "Signed out of the SPA"
-    # The next login shows the mock's form again.
     page.goto(f"{spa}/{flow}.html")
     page.wait_for_url(f"{mock_url}/oauth/authorize*")
     assert page.locator("#password").count() == 1
+
+
+def sign_in_on_the_mock(page, mock_url: str) -> None:
+    page.wait_for_url(f"{mock_url}/oauth/authorize*")
+    page.fill("#username", ALICE.username)
+    page.fill("#password", ALICE.password)
+    page.click("#login")
+
+
+@pytest.mark.parametrize("flow", ["implicit", "pkce"])
+def test_spa_logs_in_shows_the_user_and_logs_out(page, spa, mock_url, flow):
+    problems = Problems(page)
+    run_spa(page, spa, mock_url, flow)
     assert problems.found == []
+
+
+DOMAIN = "mock.test"
+
+
+def spki_pin(cert_pem: bytes) -> str:
+    """Chromium's --ignore-certificate-errors-spki-list entry: trust exactly this key."""
+    cert = x509.load_pem_x509_certificate(cert_pem)
+    der = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+@pytest.fixture(scope="module")
+def tls_mock(tmp_path_factory) -> Iterator[tuple[int, Path]]:
+    """`python -m mock_idp --tls --domain mock.test` on a free port: (port, state dir)."""
+    state = tmp_path_factory.mktemp("tls_state")
+    proc = subprocess.Popen([sys.executable, "-m", "mock_idp", "--tls", "--domain", DOMAIN,
+                             "--port", "0", "--state-dir", str(state)], cwd=REPO, text=True,
+                            env={**os.environ, "MOCK_IDP_DB": str(state / "idp.sqlite3")},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        found = re.search(r"https://127\.0\.0\.1:(\d+)", proc.stdout.readline())
+        assert found, "the TLS mock did not say where it listens"
+        yield int(found[1]), state
+    finally:
+        stop_process(proc)
+
+
+@pytest.mark.parametrize("flow", ["implicit", "pkce"])
+def test_spa_with_set_environment_against_the_tls_mode(browser, tls_mock, flow):  # noqa: F811
+    """setEnvironment('mock.test:PORT'): the SDK builds https://login. and https://api. itself.
+    Chromium finds both names by its resolver rules and trusts exactly the mock's key."""
+    port, state = tls_mock
+    ca = str(state / "tls" / "ca.pem")
+    base = f"https://127.0.0.1:{port}"
+    pin = spki_pin((state / "tls" / "server.pem").read_bytes())
+    config: dict = {"environment": f"{DOMAIN}:{port}"}
+    with wsgi_server(spa_app(config)) as spa_url:
+        config["implicitClientId"] = make_client(base, "TOKEN", [
+            f"{spa_url}/implicit.html", f"{spa_url}/signed-out.html"], verify=ca)
+        config["pkceClientId"] = make_client(base, "CODE", [
+            f"{spa_url}/pkce.html", f"{spa_url}/signed-out.html"], verify=ca)
+        # A chromium of its own (the shared one has no resolver rules), from the same Playwright.
+        chromium = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=[
+            *CHROMIUM_ARGS, f"--host-resolver-rules=MAP login.{DOMAIN} 127.0.0.1, "
+            f"MAP api.{DOMAIN} 127.0.0.1", f"--ignore-certificate-errors-spki-list={pin}"])
+        try:
+            context = chromium.new_context()
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            problems = Problems(page)
+            run_spa(page, spa_url, f"https://login.{DOMAIN}:{port}", flow)
+            assert problems.found == []
+        finally:
+            chromium.close()

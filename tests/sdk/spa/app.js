@@ -1,12 +1,13 @@
 // A single-page app as Genesys's docs write one: the SDK's browser bundle, one login call,
 // then getUsersMe. window.MOCK (config.js, written by the test's static server) says where
-// the mock is (the SDK's gateway setting) and which clients to use.
+// the mock is (the SDK's environment, or its gateway setting) and which clients to use.
 'use strict';
 (function () {
   const platformClient = require('platformClient');
   const client = platformClient.ApiClient.instance;
   const mock = window.MOCK;
-  client.setGateway({ host: mock.host, protocol: mock.protocol, port: mock.port });
+  if (mock.environment) client.setEnvironment(mock.environment);  // https://login./api.<environment>
+  else client.setGateway({ host: mock.host, protocol: mock.protocol, port: mock.port });
   const flow = document.body.dataset.flow;
   const here = window.location.origin + window.location.pathname;
   const show = (id, text) => { document.getElementById(id).textContent = text; };
