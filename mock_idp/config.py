@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_FORM_MEMORY_SIZE": 64 * 1024,
     "MAX_FORM_PARTS": 100,
+    "CONTROL_TOKEN": None,        # MOCK_IDP_CONTROL_TOKEN: switches the /mock/ control API on; its bearer secret
 }
 
 
@@ -41,6 +42,7 @@ class Settings:
     clock: Callable[[], float]
     expose_worker_pid: bool
     cors_origins: frozenset[str] | None  # None: any origin
+    control_token: str | None = None  # None: no control API (every /mock/ path is 404)
 
 
 def default_seed_path() -> Path:
@@ -103,6 +105,21 @@ def cors_origins(value: Any) -> frozenset[str] | None:
             raise ConfigError(f"MOCK_IDP_CORS_ORIGINS: {origin!r} is not an origin "
                               "(scheme://host[:port], no path or trailing slash), or use *")
     return frozenset(origins)
+_CONTROL_TOKEN = re.compile(r"[\x21-\x7e]+")
+
+
+def _control_token(value: Any) -> str | None:
+    """The control API's bearer secret; unset or empty: the API is off."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        # from_prefixed_env reads values as JSON: 12345 or true arrive as a number or a bool.
+        raise ConfigError(f"MOCK_IDP_CONTROL_TOKEN: expected a text secret, got {type(value).__name__} "
+                          "(a value made of digits only, or true/false, reads as JSON: add letters)")
+    if not _CONTROL_TOKEN.fullmatch(value):
+        raise ConfigError("MOCK_IDP_CONTROL_TOKEN: expected printable ASCII without spaces "
+                          "(it is sent as an HTTP bearer token)")
+    return value
 
 
 def settings(config: Mapping[str, Any]) -> Settings:
@@ -119,6 +136,7 @@ def settings(config: Mapping[str, Any]) -> Settings:
         clock=clock,
         expose_worker_pid=_flag("EXPOSE_WORKER_PID", config.get("EXPOSE_WORKER_PID", False)),
         cors_origins=cors_origins(config.get("CORS_ORIGINS", "*")),
+        control_token=_control_token(config.get("CONTROL_TOKEN")),
     )
 
 
