@@ -203,3 +203,21 @@ def test_no_refresh_token_for_client_credentials_or_public_pkce(client, login):
 
 def test_the_demo_pkce_client_is_public(client):
     assert PKCE.secret == ""
+
+
+def test_both_token_paths_answer_code_authorization_and_refresh_alike(client, login):
+    """The fast path (plain form) and Flask's path (any other form content type) run the
+    same checks and the same Authlib server (token_wsgi.py): same answers here too."""
+    answers = []
+    for content_type in ("application/x-www-form-urlencoded",
+                         "application/x-www-form-urlencoded; charset=utf-8"):
+        code = code_for(login)
+        body = f"grant_type=authorization_code&code={code}&redirect_uri={REDIRECT}"
+        first = client.post("/oauth/token", data=body, content_type=content_type, auth=("web-app", SECRET))
+        again = client.post("/oauth/token", content_type=content_type, auth=("web-app", SECRET),
+                            data=f"grant_type=refresh_token&refresh_token={first.json['refresh_token']}")
+        replay = client.post("/oauth/token", content_type=content_type, auth=("web-app", SECRET),
+                             data=f"grant_type=refresh_token&refresh_token={first.json['refresh_token']}")
+        answers.append([(r.status_code, sorted(r.json), r.headers["Cache-Control"]) for r in (first, again, replay)])
+        assert replay.json["error"] == "invalid_grant"
+    assert answers[0] == answers[1]
