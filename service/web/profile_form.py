@@ -12,6 +12,7 @@ from service.environments import DEFAULT_ENVIRONMENT, normalize_environment
 from service.errors import InvalidValueError
 from service.profiles import (DEFAULT_PROFILE, GrantType, Profile, build_redirect_uri, check_name,
                               parse_grant_type)
+from service.untrusted import clean_secret
 
 FIELDS = ("name", "environment", "access_token", "grant_type", "client_id", "client_secret",
           "redirect_port", "secure_login", "overwrite")
@@ -48,9 +49,9 @@ def profile_from_fields(fields: Mapping[str, str]) -> Profile:
     environment = check("environment", normalize_environment,
                         fields.get("environment") or DEFAULT_ENVIRONMENT)
     grant = check("grant_type", parse_grant_type, fields.get("grant_type") or "")
-    access_token = fields.get("access_token", "")
+    access_token = check("access_token", clean_secret, "access_token", fields.get("access_token", "")) or ""
     client_id = fields.get("client_id", "")
-    secret = fields.get("client_secret", "")
+    secret = check("client_secret", clean_secret, "client_secret", fields.get("client_secret", "")) or ""
     if grant is GrantType.NONE and not access_token:
         errors["grant_type"] = "None is only possible with an access token"
     if grant is not None and grant is not GrantType.NONE and not client_id:
