@@ -46,12 +46,10 @@ RUN pip install -q --no-index "$(ls /tmp/wheels/gclogin-*.whl)[conformance]" \
     && useradd --uid 10001 --gid app --no-create-home --home-dir /app --shell /usr/sbin/nologin app \
     && install -d -o app -g app -m 0700 /data/idp /data/web \
     && install -d -o app -g app -m 0755 /app /app/reports
-# The conformance suite runs from here (`python -m tests.conformance`); the services
-# import the installed packages, not source files.
+# The services and the conformance suite (`gclogin-conformance`, installed with the
+# `conformance` extra) import the installed packages, not source files.
 WORKDIR /app
-COPY pyproject.toml gunicorn.conf.py ./
-COPY devtools ./devtools
-COPY tests ./tests
+COPY gunicorn.conf.py ./
 
 # Mount volumes on /data/idp (the IdP's SQLite) and /data/web (config.toml and the
 # web service's session key); the image makes both owned by the app user.

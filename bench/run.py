@@ -1,6 +1,7 @@
 """One benchmark run: start every server, measure, stop them all, write the reports.
 
-The HTTP figures come in rounds: each round measures our token endpoint, our users/me,
+The HTTP figures come in rounds: each round measures our token endpoint (with the token
+fast path on, then off: a second mock IdP with MOCK_IDP_TOKEN_FAST_PATH=0), our users/me,
 the peer and the Flask ceiling one after the other, and ratios are taken within a round
 (median over rounds), so load from elsewhere on the machine skews both sides alike.
 A part that cannot be measured is recorded with its reason, shows as "not measured"
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from devtools.servers import free_port
 
-from bench import cli_timing, fixtures, login, report, servers, wrk
+from bench import cli_timing, fixture_cost, fixtures, login, report, servers, wrk
 from bench.settings import REPO, Settings, shipped_gunicorn_settings
 
 FORM = "application/x-www-form-urlencoded"
@@ -33,6 +34,8 @@ FORM = "application/x-www-form-urlencoded"
 RATIOS = {"token_vs_peer": ("ours_token", "peer_token"),
           "token_vs_ceiling": ("ours_token", "ceiling"),
           "users_me_vs_ceiling": ("ours_users_me", "ceiling"),
+          # Not a target: what the token fast path buys (kept only at >= 1.15, issue 14).
+          "token_fast_path_on_vs_off": ("ours_token", "ours_token_flask"),
           # Not a target: how far apart the two throughput targets are on this machine.
           "ceiling_vs_peer": ("ceiling", "peer_token")}
 
@@ -128,24 +131,32 @@ class Run:
 
     def execute(self) -> int:
         root = Path(tempfile.mkdtemp(prefix="gclogin-bench-"))  # 0700: holds the bench secrets
+        self.part("fixture", lambda: self.results.update(fixture=fixture_cost.measure(self.settings.cli_runs * 10)))
         try:
             cli_timing.compile_bytecode(REPO / "service", REPO / "mock_idp")  # timed as installed
             world = fixtures.make_world(root, redirect_port=free_port())
             with contextlib.ExitStack() as stack:
                 ours = self.start(stack, "mock IdP", servers.mock_idp(
                     world.seed, world.db, self.gunicorn, self.out_dir / "bench-mock-idp.log"))
+                flask_path = self.start(stack, "mock IdP, token fast path off", servers.mock_idp(
+                    world.seed, world.root / "idp-flask-path.sqlite3", self.gunicorn,
+                    self.out_dir / "bench-mock-idp-flask-path.log", token_fast_path=False))
                 peer = self.start(stack, "peer oauth2-mock-server",
                                   servers.peer(self.out_dir / "bench-peer.log"))
                 ceiling = self.start(stack, "Flask ceiling", servers.ceiling(
                     self.gunicorn, self.out_dir / "bench-ceiling.log"))
                 targets: dict[str, tuple[servers.Server, str, wrk.Request]] = {}
+                basic = base64.b64encode(f"{world.cc_client_id}:{world.cc_secret}".encode()).decode()
+                token_request = wrk.Request("POST", "grant_type=client_credentials", FORM, "Basic " + basic)
+                # The two token rows one after the other in each round: their ratio is
+                # what the fast path is worth.
+                for key, server in (("ours_token", ours), ("ours_token_flask", flask_path)):
+                    if server:
+                        targets[key] = (server, "/oauth/token", token_request)
                 if ours:
                     fixtures.point_config_at(world, ours.base)
                     env = self.cli_env(world)
                     self.part("logins", lambda: self._logins(world, env))
-                    basic = base64.b64encode(f"{world.cc_client_id}:{world.cc_secret}".encode()).decode()
-                    targets["ours_token"] = (ours, "/oauth/token", wrk.Request(
-                        "POST", "grant_type=client_credentials", FORM, "Basic " + basic))
                     token = fixtures.cached_token(world.config, fixtures.PROFILES["pkce"][0])
                     if token:
                         targets["ours_users_me"] = (ours, "/api/v2/users/me",

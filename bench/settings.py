@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import importlib
-import json
-import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -65,43 +65,44 @@ class GunicornSettings:
 
 _FLAGS = {"--workers": "workers", "-w": "workers", "--threads": "threads",
           "--worker-class": "worker_class", "-k": "worker_class", "--config": "config", "-c": "config"}
-_SERVICE = re.compile(r"^  (\w[\w.-]*):\s*$", re.MULTILINE)
-_COMMAND = re.compile(r"^\s+command:[ \t]*(.*)$", re.MULTILINE)
 
 
 class ComposeError(ValueError):
-    """A compose command the bench cannot read: it will not guess the settings."""
+    """A compose file the bench cannot read: it will not guess the settings."""
 
 
-def compose_command(text: str, service: str = "idp") -> list[str] | None:
-    """The command of `service` in a compose file, read textually; None if it has none.
+def compose_command(text: str, service: str = "idp", source: str = "compose") -> list[str] | None:
+    """The command of `service` in a compose file; None if the file or service has none.
 
-    Takes a flow list of double-quoted strings (which is JSON) or a plain string split
-    as a shell would; ComposeError for any other form (a block list, single quotes),
-    rather than a guess.
+    As compose takes it: a list of strings, or a string split as a shell would split it.
+    ComposeError (naming `source`, and the line for a YAML error) for anything else.
     """
-    starts = [(m.group(1), m.start()) for m in _SERVICE.finditer(text)]
-    for i, (name, start) in enumerate(starts):
-        if name != service:
-            continue
-        end = starts[i + 1][1] if i + 1 < len(starts) else len(text)
-        found = _COMMAND.search(text, start, end)
-        if found is None:
-            return None
-        value = found.group(1).strip()
-        if value.startswith("["):
-            try:
-                command, _ = json.JSONDecoder().raw_decode(text[:end], found.start(1))
-            except json.JSONDecodeError:
-                command = None
-            if isinstance(command, list) and all(isinstance(a, str) for a in command):
-                return command
-        elif value and value[0] not in "'\"|>":
-            return shlex.split(value)
-        raise ComposeError(f"compose: cannot read service {service}'s command "
-                           f"({value[:40]!r}...): write it as a flow list of double-quoted "
-                           "strings or as a plain string")
-    return None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or type(error).__name__
+        raise ComposeError(f"{source}{where}: not valid YAML ({problem})") from None
+    services = document.get("services") if isinstance(document, dict) else None
+    if services is None:
+        return None
+    if not isinstance(services, dict):
+        raise ComposeError(f"{source}: 'services' must be a mapping of service names")
+    entry = services.get(service)
+    if entry is None:
+        return None
+    if not isinstance(entry, dict):
+        raise ComposeError(f"{source}: service {service} must be a mapping")
+    command = entry.get("command")
+    if command is None:
+        return None
+    if isinstance(command, str):
+        return shlex.split(command)
+    if isinstance(command, list) and all(isinstance(a, str) for a in command):
+        return command
+    raise ComposeError(f"{source}: cannot read service {service}'s command ({command!r:.40}): "
+                       "compose takes a list of strings or a string")
 
 
 def gunicorn_flags(command: list[str]) -> dict[str, str]:
@@ -152,7 +153,7 @@ def shipped_gunicorn_settings(compose: Path = REPO / "compose.yaml") -> Gunicorn
     """The idp service's settings in compose.yaml, or the documented assumption when it
     has no command."""
     try:
-        command = compose_command(compose.read_text(encoding="utf-8"))
+        command = compose_command(compose.read_text(encoding="utf-8"), source=compose.name)
     except FileNotFoundError:
         command = None
     if command is None:

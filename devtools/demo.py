@@ -28,6 +28,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from service import private_dir
+
 from .processes import IDP_CONFIG, die_with_parent, gunicorn_command, stop
 
 HOST = "127.0.0.1"
@@ -167,8 +169,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     state_dir = args.state_dir.resolve()
-    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(state_dir, 0o700)
+    private_dir(state_dir, tighten_existing=True)
     seed = (args.seed or default_seed()).resolve()
     try:
         facts = demo_facts(tomllib.loads(seed.read_text(encoding="utf-8")))

@@ -8,6 +8,6 @@ See the README section "Mock IdP" for settings, demo credentials and test seams
 from __future__ import annotations
 
 from .app import create_app
-from .errors import ConfigError, MockIdpError, SeedError
+from .errors import ConfigError, MockIdpError, SeedError, StoreError
 
-__all__ = ["ConfigError", "MockIdpError", "SeedError", "create_app"]
+__all__ = ["ConfigError", "MockIdpError", "SeedError", "StoreError", "create_app"]

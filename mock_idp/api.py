@@ -11,8 +11,8 @@ from flask import Blueprint, Response, jsonify
 
 from .errors import ApiError, api_headers
 from .extension import ext
-from .models import Token, User
-from .store import Store, rfc3339
+from .models import Token, User, rfc3339
+from .store_api import Store
 
 bp = Blueprint("api", __name__, url_prefix="/api/v2")
 bp.after_request(api_headers)
@@ -50,12 +50,13 @@ def require_token() -> Token:
 
 
 def user_json(user: User) -> dict:
+    """Genesys's shape; the seed's extra fields (title, department, ...) are added as given."""
     return {
         "id": user.id, "name": user.name, "division": HOME_DIVISION,
         "chat": {"jabberId": f"{user.id}@mock.inindca.com"}, "email": user.email,
         "primaryContactInfo": [{"address": user.email, "mediaType": "EMAIL", "type": "PRIMARY"}],
         "addresses": [], "state": "active", "username": user.username, "version": 1,
-        "acdAutoAnswer": False, "selfUri": f"/api/v2/users/{user.id}",
+        "acdAutoAnswer": False, **user.extra, "selfUri": f"/api/v2/users/{user.id}",
     }
 
 

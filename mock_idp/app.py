@@ -8,13 +8,15 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, authorize, clients_api, health, token
+from . import api, authorize, clients_api, control, health, token
+from .control_sqlite import SqliteControlState
 from .config import DEFAULTS, settings
 from .errors import register_error_handlers
 from .extension import KEY, MockIdp
 from .oauth2 import MockAuthorizationServer
 from .seed import load_seed
-from .store import Store
+from .store import SqliteStore
+from .store_api import Store
 from .token_wsgi import TokenFastPath, WsgiApp
 
 
@@ -33,19 +35,26 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Authlib logs raw tokens at DEBUG ("Issue token ..."): never let them out (R25).
     logging.getLogger("authlib").setLevel(logging.INFO)
 
-    store = Store(current.db, current.clock, current.loopback_any_port)
-    store.apply_seed(load_seed(current.seed))
+    # The one place that names an engine; everything else types against store_api.Store.
+    sqlite_store = SqliteStore(current.db, current.clock, current.loopback_any_port)
+    store: Store = sqlite_store
+    seed = load_seed(current.seed)
+    store.apply_seed(seed)
+    # The /mock/ control API's state, on the same engine; None (and no /mock/) unless switched on.
+    control_state = SqliteControlState(sqlite_store, seed) if current.control_token else None
     server = MockAuthorizationServer(app, store)
-    app.extensions[KEY] = MockIdp(current, store, server, api.make_protector(store))
+    app.extensions[KEY] = MockIdp(current, store, server, api.make_protector(store), control_state)
 
     for module in (authorize, token, api, clients_api, health):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 
-    # No app-wide after_request hook: the token endpoint mostly answers outside Flask's
-    # request cycle (token_wsgi.py), and Flask would run the hook on every other request.
-    # The /api/v2 headers come from those blueprints and errors.py.
-    app.wsgi_app = TokenFastPath(app, server, app.wsgi_app)  # type: ignore[method-assign]
+    # No app-wide after_request hook: the token endpoint may answer outside Flask's
+    # request cycle (token_wsgi.py). The /api/v2 headers come from those blueprints and errors.py.
+    if current.token_fast_path:
+        app.wsgi_app = TokenFastPath(app, server, app.wsgi_app)  # type: ignore[method-assign]
+    if control_state is not None:
+        control.install(app, control_state)  # /mock/, and recording and faults on every other path
     if current.expose_worker_pid:
         app.wsgi_app = _with_worker_pid(app.wsgi_app)  # type: ignore[assignment]
     return app

@@ -9,18 +9,15 @@ from typing import Any
 
 from flask import Blueprint, Response, json, jsonify, request
 
-from service import is_valid_redirect_uri
-
 from .api import require_token
+from .client_spec import ClientSpec, ClientSpecError, client_spec
 from .errors import ApiError, api_headers
 from .extension import ext
-from .models import GRANT_TYPES, VALIDITY_DEFAULT, VALIDITY_MAX, VALIDITY_MIN, Client
-from .store import ClientSpec
+from .models import Client
 
 bp = Blueprint("clients_api", __name__, url_prefix="/api/v2/oauth/clients")
 bp.after_request(api_headers)
 
-_MAX_NAME = 200
 _PERMISSIONS = {"GET": "oauth:client:view", "POST": "oauth:client:add",
                 "PUT": "oauth:client:edit", "DELETE": "oauth:client:delete"}
 
@@ -35,55 +32,22 @@ def client_json(client: Client) -> dict:
     }
 
 
-def _invalid(field: str, problem: str) -> ApiError:
-    return ApiError(400, "bad.request", f"{field}: {problem}",
-                    details=[{"fieldName": field, "errorMessage": problem}])
-
-
-def _text(body: dict, field: str, *, required: bool, limit: int) -> str:
-    value = body.get(field, None if required else "")
-    if value is None:
-        raise _invalid(field, "is required")
-    if not isinstance(value, str):
-        raise _invalid(field, "must be a string")
-    if required and not value.strip():
-        raise _invalid(field, "must not be empty")
-    if len(value) > limit or any(ord(c) < 32 for c in value):
-        raise _invalid(field, f"must be at most {limit} characters without control characters")
-    return value
-
-
-def _text_list(body: dict, field: str) -> tuple[str, ...]:
-    value = body.get(field, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise _invalid(field, "must be a list of non-empty strings")
-    return tuple(value)
+# ClientSpec field -> Genesys JSON key: the client rules themselves are in client_spec.py.
+_SPEC_KEYS = {"name": "name", "description": "description",
+              "grant_type": "authorizedGrantType", "redirect_uris": "registeredRedirectUri",
+              "scope": "scope", "validity": "accessTokenValiditySeconds", "roles": "roles"}
 
 
 def parse_client_body(body: Any) -> ClientSpec:
     """Validate a POST/PUT body; ApiError 400 names the first bad field."""
     if not isinstance(body, dict):
         raise ApiError(400, "bad.request", "The request body must be a JSON object.")
-    grant = body.get("authorizedGrantType")
-    if grant not in GRANT_TYPES:
-        raise _invalid("authorizedGrantType", f"must be one of {', '.join(GRANT_TYPES)}")
-    uris = _text_list(body, "registeredRedirectUri")
-    for uri in uris:
-        if not is_valid_redirect_uri(uri):
-            raise _invalid("registeredRedirectUri",
-                           "each must be an absolute http(s) URI without userinfo or fragment")
-    if grant != "CLIENT-CREDENTIALS" and not uris:
-        raise _invalid("registeredRedirectUri", f"a {grant} client needs at least one")
-    validity = body.get("accessTokenValiditySeconds", VALIDITY_DEFAULT)
-    if isinstance(validity, bool) or not isinstance(validity, int) \
-            or not VALIDITY_MIN <= validity <= VALIDITY_MAX:
-        raise _invalid("accessTokenValiditySeconds",
-                       f"must be an integer from {VALIDITY_MIN} to {VALIDITY_MAX}")
-    return ClientSpec(
-        name=_text(body, "name", required=True, limit=_MAX_NAME),
-        description=_text(body, "description", required=False, limit=1000),
-        grant_type=grant, redirect_uris=uris, scope=_text_list(body, "scope"),
-        validity=validity, roles=_text_list(body, "roles"))
+    try:
+        return client_spec({field: body[key] for field, key in _SPEC_KEYS.items() if key in body})
+    except ClientSpecError as error:
+        field = _SPEC_KEYS[error.field]
+        raise ApiError(400, "bad.request", f"{field}: {error.problem}",
+                       details=[{"fieldName": field, "errorMessage": error.problem}]) from None
 
 
 def _json_body() -> Any:

@@ -6,6 +6,7 @@ everything here works on the resulting mapping.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -20,12 +21,14 @@ DEFAULTS: dict[str, Any] = {
     "SEED": None,                 # MOCK_IDP_SEED; None: the demo seed shipped in the package
     "DB": None,                   # MOCK_IDP_DB; None: default_db_path()
     "LOOPBACK_ANY_PORT": False,   # MOCK_IDP_LOOPBACK_ANY_PORT=1: RFC 8252 §7.3 any-port rule
+    "TOKEN_FAST_PATH": True,      # MOCK_IDP_TOKEN_FAST_PATH=0: token requests through Flask's cycle
     "CLOCK": time.time,           # tests: a callable returning epoch seconds
     "EXPOSE_WORKER_PID": False,   # tests: X-Mock-Idp-Worker header and pid in /healthz
     "DB_OWNER_PID": None,         # default store keyed by this pid (python -m mock_idp: its own)
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_FORM_MEMORY_SIZE": 64 * 1024,
     "MAX_FORM_PARTS": 100,
+    "CONTROL_TOKEN": None,        # MOCK_IDP_CONTROL_TOKEN: switches the /mock/ control API on; its bearer secret
 }
 
 
@@ -34,8 +37,10 @@ class Settings:
     seed: Path
     db: Path
     loopback_any_port: bool
+    token_fast_path: bool
     clock: Callable[[], float]
     expose_worker_pid: bool
+    control_token: str | None = None  # None: no control API (every /mock/ path is 404)
 
 
 def default_seed_path() -> Path:
@@ -83,6 +88,23 @@ def _owner(value: Any) -> int | None:
     raise ConfigError(f"DB_OWNER_PID: expected a process id, got {value!r}")
 
 
+_CONTROL_TOKEN = re.compile(r"[\x21-\x7e]+")
+
+
+def _control_token(value: Any) -> str | None:
+    """The control API's bearer secret; unset or empty: the API is off."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        # from_prefixed_env reads values as JSON: 12345 or true arrive as a number or a bool.
+        raise ConfigError(f"MOCK_IDP_CONTROL_TOKEN: expected a text secret, got {type(value).__name__} "
+                          "(a value made of digits only, or true/false, reads as JSON: add letters)")
+    if not _CONTROL_TOKEN.fullmatch(value):
+        raise ConfigError("MOCK_IDP_CONTROL_TOKEN: expected printable ASCII without spaces "
+                          "(it is sent as an HTTP bearer token)")
+    return value
+
+
 def settings(config: Mapping[str, Any]) -> Settings:
     clock = config.get("CLOCK", time.time)
     if not callable(clock):
@@ -93,6 +115,8 @@ def settings(config: Mapping[str, Any]) -> Settings:
         seed=_path("SEED", seed) if seed is not None else default_seed_path(),
         db=_path("DB", db) if db is not None else default_db_path(_owner(config.get("DB_OWNER_PID"))),
         loopback_any_port=_flag("LOOPBACK_ANY_PORT", config.get("LOOPBACK_ANY_PORT", False)),
+        token_fast_path=_flag("TOKEN_FAST_PATH", config.get("TOKEN_FAST_PATH", True)),
         clock=clock,
         expose_worker_pid=_flag("EXPOSE_WORKER_PID", config.get("EXPOSE_WORKER_PID", False)),
+        control_token=_control_token(config.get("CONTROL_TOKEN")),
     )

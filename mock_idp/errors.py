@@ -3,6 +3,7 @@
     MockIdpError
     ├── ConfigError      a bad setting (names the variable); raised by create_app
     ├── SeedError        a bad seed file (names file, entry and field); raised by create_app
+    ├── StoreError       a store file this code cannot use (names it); raised by create_app
     ├── ApiError         a Genesys-style JSON error on /api/v2/...
     └── PageError        an HTML error page on /oauth/authorize: never a redirect (R4)
 
@@ -43,6 +44,12 @@ class ConfigError(MockIdpError):
 
 class SeedError(MockIdpError):
     """The seed file is invalid; the message names the file, entry and field."""
+
+    field: str | None = None  # the entry's field at fault, when one is
+
+
+class StoreError(MockIdpError):
+    """The store cannot be used (e.g. a newer schema version); the message names the file."""
 
 
 class ApiError(MockIdpError):

@@ -7,8 +7,9 @@ from authlib.integrations.flask_oauth2 import ResourceProtector
 from flask import current_app
 
 from .config import Settings
+from .control_state import ControlState
 from .oauth2 import MockAuthorizationServer
-from .store import Store
+from .store_api import Store
 
 KEY = "mock_idp"
 
@@ -19,6 +20,7 @@ class MockIdp:
     store: Store
     server: MockAuthorizationServer
     protector: ResourceProtector
+    control: ControlState | None = None  # the /mock/ control API's state; None: it is off
 
 
 def ext() -> MockIdp:

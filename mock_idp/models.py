@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
@@ -30,12 +32,20 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def rfc3339(timestamp: float) -> str:
+    """A timestamp as Genesys writes them: `2024-01-01T00:00:00Z`."""
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace(
+        "+00:00", "Z")
+
+
 @dataclass(frozen=True)
 class User:
     id: str
     name: str
     email: str
     username: str
+    # The seed's extra fields (title, department, ...): users/me returns them.
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def get_user_id(self) -> str:
         return self.id

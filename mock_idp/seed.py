@@ -8,21 +8,27 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from service import is_valid_redirect_uri
-
+from .client_spec import ClientSpec, ClientSpecError, check_client_id, check_secret, client_spec
 from .errors import SeedError
-from .models import GRANT_TYPES, VALIDITY_DEFAULT, VALIDITY_MAX, VALIDITY_MIN
+from .models import VALIDITY_DEFAULT
 
 _USER_FIELDS = {"id", "name", "email", "username", "password"}
 _CLIENT_REQUIRED = {"id", "secret", "name", "authorized_grant_type"}
 _CLIENT_OPTIONAL = {"registered_redirect_uri", "scope", "access_token_validity_seconds",
                     "roles", "description"}
-_SECRET_FIELDS = {"password", "secret"}
-_CLIENT_ID = re.compile(r"[\x20-\x7e]+")
+# Extra user fields (title, department, ...) go into users/me as given; these names
+# are the user's identity there, never overridden.
+_EXTRA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_USER_RESERVED = {"selfUri", "user", "secret"}
+_SECRET_FIELDS = {"password"}
+# ClientSpec field -> seed key: the client rules themselves are in client_spec.py.
+_SPEC_KEYS = {"name": "name", "description": "description",
+              "grant_type": "authorized_grant_type", "redirect_uris": "registered_redirect_uri",
+              "scope": "scope", "validity": "access_token_validity_seconds", "roles": "roles"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class SeedUser:
     email: str
     username: str
     password: str
+    # Any other fields of the entry (e.g. title, department): returned by users/me.
+    extra: dict[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,11 @@ class SeedClient:
     access_token_validity_seconds: int = VALIDITY_DEFAULT
     roles: tuple[str, ...] = ()
     description: str = ""
+
+    def spec(self) -> ClientSpec:
+        return ClientSpec(self.name, self.description, self.authorized_grant_type,
+                          self.registered_redirect_uri, self.scope,
+                          self.access_token_validity_seconds, self.roles)
 
 
 @dataclass(frozen=True)
@@ -94,7 +107,9 @@ def _where(where: str, entry: dict[str, Any]) -> str:
 
 
 def _fail(where: str, entry: dict[str, Any], name: str, problem: str) -> SeedError:
-    return SeedError(f"{_where(where, entry)}: field '{name}': {problem}")
+    error = SeedError(f"{_where(where, entry)}: field '{name}': {problem}")
+    error.field = name
+    return error
 
 
 def _check_keys(where: str, entry: dict[str, Any], required: set[str], optional: set[str]) -> None:
@@ -104,62 +119,73 @@ def _check_keys(where: str, entry: dict[str, Any], required: set[str], optional:
         raise _fail(where, entry, name, "unknown field")
 
 
-def _string(where: str, entry: dict[str, Any], name: str, *, empty_ok: bool = False) -> str:
+def _string(where: str, entry: dict[str, Any], name: str) -> str:
+    """A user's field (users are made only by the seed: their rules live here)."""
     value = entry.get(name, "")
     if not isinstance(value, str):
         raise _fail(where, entry, name, f"must be a string, got {type(value).__name__}")
-    if not empty_ok and not value.strip():
+    if not value.strip():
         raise _fail(where, entry, name, "must not be empty")
     if name not in _SECRET_FIELDS and any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise _fail(where, entry, name, "must not contain control characters")
     return value
 
 
-def _strings(where: str, entry: dict[str, Any], name: str) -> tuple[str, ...]:
-    value = entry.get(name, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise _fail(where, entry, name, "must be an array of non-empty strings")
-    return tuple(value)
+def _json_value(value: Any) -> bool:
+    """A TOML value JSON can carry (no dates or times)."""
+    if isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, list):
+        return all(_json_value(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_value(v) for k, v in value.items())
+    return False
+
+
+def _extra(where: str, entry: dict[str, Any]) -> dict[str, Any]:
+    extra = {}
+    for name in sorted(set(entry) - _USER_FIELDS):
+        if not _EXTRA_NAME.fullmatch(name) or name in _USER_RESERVED:
+            raise _fail(where, entry, name, "not a field a user can have (extra fields are "
+                        "names of letters, digits and _, not selfUri)")
+        if not _json_value(entry[name]):
+            raise _fail(where, entry, name, "must be a string, number, boolean, array or table "
+                        "(no dates or times)")
+        extra[name] = entry[name]
+    return extra
 
 
 def _user(entry: dict[str, Any], where: str) -> SeedUser:
-    _check_keys(where, entry, _USER_FIELDS, set())
+    for name in sorted(_USER_FIELDS - set(entry)):
+        raise _fail(where, entry, name, "missing")
     values = {name: _string(where, entry, name) for name in sorted(_USER_FIELDS)}
-    return SeedUser(**values)
+    return SeedUser(**values, extra=_extra(where, entry))
 
 
 def _client(entry: dict[str, Any], where: str) -> SeedClient:
     _check_keys(where, entry, _CLIENT_REQUIRED, _CLIENT_OPTIONAL)
-    client_id = _string(where, entry, "id")
-    if not _CLIENT_ID.fullmatch(client_id):
-        raise _fail(where, entry, "id", "must be printable ASCII (RFC 6749 Appendix A.1: "
-                    "client_id is VSCHAR, %x20-7E)")
-    grant = _string(where, entry, "authorized_grant_type")
-    if grant not in GRANT_TYPES:
-        raise _fail(where, entry, "authorized_grant_type",
-                    f"must be one of {', '.join(GRANT_TYPES)}, got {grant!r}")
-    secret = _string(where, entry, "secret", empty_ok=True)
-    if grant == "CLIENT-CREDENTIALS" and not secret:
-        raise _fail(where, entry, "secret", "a CLIENT-CREDENTIALS client needs a secret")
-    uris = _strings(where, entry, "registered_redirect_uri")
-    for uri in uris:
-        if not is_valid_redirect_uri(uri):
-            raise _fail(where, entry, "registered_redirect_uri",
-                        f"{uri!r} is not an absolute http(s) URI without userinfo or fragment")
-    if grant != "CLIENT-CREDENTIALS" and not uris:
-        raise _fail(where, entry, "registered_redirect_uri",
-                    f"a {grant} client needs at least one redirect URI")
-    validity = entry.get("access_token_validity_seconds", VALIDITY_DEFAULT)
-    if isinstance(validity, bool) or not isinstance(validity, int) \
-            or not VALIDITY_MIN <= validity <= VALIDITY_MAX:
-        raise _fail(where, entry, "access_token_validity_seconds",
-                    f"must be an integer from {VALIDITY_MIN} to {VALIDITY_MAX}, got {validity!r}")
+    try:
+        client_id = check_client_id(entry["id"])
+        spec = client_spec({field: entry[key] for field, key in _SPEC_KEYS.items() if key in entry})
+        secret = check_secret(entry["secret"], spec.grant_type)
+    except ClientSpecError as error:
+        field = _SPEC_KEYS.get(error.field, error.field)
+        raise _fail(where, entry, field, error.problem) from None
     return SeedClient(
-        id=client_id, secret=secret, name=_string(where, entry, "name"),
-        authorized_grant_type=grant, registered_redirect_uri=uris,
-        scope=_strings(where, entry, "scope"), access_token_validity_seconds=validity,
-        roles=_strings(where, entry, "roles"),
-        description=_string(where, entry, "description", empty_ok=True))
+        id=client_id, secret=secret, name=spec.name, authorized_grant_type=spec.grant_type,
+        registered_redirect_uri=spec.redirect_uris, scope=spec.scope,
+        access_token_validity_seconds=spec.validity, roles=spec.roles,
+        description=spec.description)
+
+
+def parse_seed_user(entry: dict[str, Any], where: str) -> SeedUser:
+    """One [[users]] entry, validated as in a seed file (the control API's POST /mock/users)."""
+    return _user(entry, where)
+
+
+def parse_seed_client(entry: dict[str, Any], where: str) -> SeedClient:
+    """One [[clients]] entry, validated as in a seed file (POST /mock/clients)."""
+    return _client(entry, where)
 
 
 def _unique(source: str, table: str, name: str, values: list[str]) -> None:

@@ -86,7 +86,7 @@ def token_response(request: Request, server: MockAuthorizationServer) -> Respons
 
 @bp.post(PATH)
 def token() -> Response:
-    """Token requests token_wsgi.py leaves to Flask: a query string, another content type,
-    a Transfer-Encoding, no declared length, a body over the limit or not UTF-8."""
+    """Token requests the fast path (token_wsgi.py) leaves to Flask, or every one when
+    MOCK_IDP_TOKEN_FAST_PATH=0."""
     # The request object itself, not the context-local proxy: it is read many times.
     return token_response(request._get_current_object(), ext().server)  # type: ignore[attr-defined]

@@ -1,14 +1,11 @@
-"""POST /oauth/token ahead of Flask's request cycle: the mock's busiest path, kept lean.
+"""POST /oauth/token ahead of Flask's request cycle, kept because it buys well over the
+15 % of token throughput it must (docs/performance.md; off: MOCK_IDP_TOKEN_FAST_PATH=0).
 
-Under gunicorn, Flask's per-request work around the token endpoint (request context,
-routing, werkzeug's form parser, response processing) cost about as much CPU as
-Authlib's grant and our checks together: `make bench` measured 804 us of server CPU per
-token through Flask, 650 us on this path (README, Performance). A plain token request
-(POST to the exact path, no query, `application/x-www-form-urlencoded`, a declared
-length within the limit and no Transfer-Encoding, a UTF-8 body) is answered here by
-token.token_response, as the Flask view would answer it. Anything else goes to Flask,
-with whatever body was read handed back; an exception goes to Flask's error handlers, so
-it is answered and logged as on any route.
+A plain token request (POST to the exact path, no query, `application/x-www-form-urlencoded`,
+a declared length within the limit and no Transfer-Encoding, a UTF-8 body) is answered
+here by token.token_response, as the Flask view would answer it. Anything else goes to
+Flask, with whatever body was read handed back; an exception goes to Flask's error
+handlers, so it is answered and logged as on any route.
 """
 from __future__ import annotations
 
@@ -79,8 +76,8 @@ class TokenFastPath:
             environ["wsgi.input"] = io.BytesIO(body)
             return self._flask_wsgi(environ, start_response)
         # No app context either: nothing on this path needs one. Nor the environ's link
-        # back to the request (populate_request): that cycle left every token request's
-        # objects to the garbage collector, whose passes stall the worker's connections.
+        # back to the request (populate_request): a reference cycle per token request
+        # feeds the garbage collector, whose passes stall every connection of a worker.
         request = self._app.request_class(environ, populate_request=False)
         # What werkzeug's own form loading leaves in the instance dict.
         request.__dict__.update(form=ImmutableMultiDict(fields), files=ImmutableMultiDict(),

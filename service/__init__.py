@@ -21,11 +21,13 @@ from .config_store import ConfigStore, default_config_path
 from .environments import DEFAULT_ENVIRONMENT, Endpoints, normalize_environment
 from .errors import (ApiError, AuthenticationError, ConfigError, ConfigParseError, GcloginError,
                      InvalidValueError, LoginCancelledError, LoginRequiredError, LoginTimeoutError,
-                     NetworkError, NoResponseError, OAuthError, PortInUseError, ProfileNotFoundError,
-                     RedirectError, StateError)
+                     NetworkError, NoResponseError, OAuthError, PortInUseError, ProfileAnswersError,
+                     ProfileNotFoundError, RedirectError, StateError)
 from .gunicorn_settings import GUNICORN_SETTINGS
 from .logins import (LoginOptions, Overrides, Resolved, call_with_token, login, login_and_save, logout,
                     resolve_profile)
+from .profile_answers import profile_from_answers
+from .private_files import open_private, private_dir
 from .profiles import DEFAULT_PROFILE, GrantType, Profile, TokenData
 from .redirect_uris import is_valid_redirect_uri, redirect_uri_allowed
 from .security_headers import content_security_policy, security_headers
@@ -37,6 +39,8 @@ __all__ = [
     # the config store and profile values
     "ConfigStore", "DEFAULT_ENVIRONMENT", "DEFAULT_PROFILE", "Endpoints", "GrantType", "Profile",
     "TokenData", "default_config_path", "normalize_environment",
+    # gc's new-profile rules (the CLI's prompts and the web form)
+    "ProfileAnswersError", "profile_from_answers",
     # logging in
     "LoginOptions", "Overrides", "Resolved", "call_with_token", "login", "login_and_save", "logout",
     "resolve_profile",
@@ -48,6 +52,8 @@ __all__ = [
     # pure rules the mock IdP shares with the client
     "GUNICORN_SETTINGS", "content_security_policy", "is_valid_redirect_uri", "redirect_uri_allowed",
     "security_headers",
+    # files that hold secrets: 0600 in a 0700 directory
+    "open_private", "private_dir",
     # the web service's app factory (lazy)
     "create_app",
 ]

@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import sys
 import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from .environments import Endpoints
+from .debug_log import debug
+from .environments import Endpoints, origin
 from .errors import ApiError, AuthenticationError, NetworkError, NoResponseError, OAuthError, RedirectError
 from .untrusted import clean_secret
 
@@ -135,30 +135,19 @@ def _send(method: str, url: str, data: bytes | None, headers: dict[str, str],
     except ValueError:
         # Raised while building the request (a header or URL http.client refuses): its text
         # quotes the header, which may be "Bearer <token>" (R25). Never show it.
-        raise NetworkError(f"cannot send the request to {_origin(url)}: a header or the URL "
+        raise NetworkError(f"cannot send the request to {origin(url)}: a header or the URL "
                            "holds a character HTTP does not allow") from None
     except urllib.error.URLError as exc:
         # urllib wraps what fails while connecting or sending: the server has no whole request.
         reason = exc.reason if isinstance(exc.reason, OSError) else type(exc.reason).__name__
-        raise NetworkError(f"cannot reach {_origin(url)}: {reason}") from None
+        raise NetworkError(f"cannot reach {origin(url)}: {reason}") from None
     except (OSError, http.client.HTTPException) as exc:
         # Raised unwrapped while waiting for or reading the answer: the request went out.
         # An HTTPException's text may quote what the server sent: its name is enough.
         reason = exc if isinstance(exc, OSError) else type(exc).__name__
-        raise NoResponseError(f"no answer from {_origin(url)}: {reason}") from None
-    _debug("%s %s -> %s", method, url, status)
+        raise NoResponseError(f"no answer from {origin(url)}: {reason}") from None
+    debug("%s %s -> %s", method, url, status, logger=LOGGER)
     return status, payload
-
-
-def _debug(message: str, *args: object) -> None:
-    """Log at debug level, without importing logging for it.
-
-    If nothing imported logging (the CLI does with --debug; Flask always does), no
-    handler can be configured, so the record would be dropped anyway.
-    """
-    logging = sys.modules.get("logging")
-    if logging is not None:
-        logging.getLogger(LOGGER).debug(message, *args)
 
 
 def _json_or_none(payload: bytes) -> Any:
@@ -170,8 +159,3 @@ def _json_or_none(payload: bytes) -> Any:
 
 def _opt(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _origin(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}"

@@ -17,12 +17,13 @@ from typing import Any
 import click
 
 from .config_store import ConfigStore
+from .debug_log import debug
 from .environments import DEFAULT_ENVIRONMENT, normalize_environment
-from .errors import GcloginError, InvalidValueError, NetworkError, OAuthError, PortInUseError
+from .errors import GcloginError, InvalidValueError, NetworkError, OAuthError, PortInUseError, shell_arg
 from .logins import (ENV_ACCESS_TOKEN, ENV_CLIENT_SECRET, LoginOptions, Overrides, Resolved, call_with_token,
                     login, login_and_save, logout, resolve_profile)
-from .profiles import (DEFAULT_PROFILE, GrantType, Profile, build_redirect_uri, check_name, check_port,
-                       format_rfc3339, masked, parse_grant_type)
+from .profile_answers import ProfileAnswersError, profile_from_answers
+from .profiles import DEFAULT_PROFILE, GrantType, build_redirect_uri, format_rfc3339, masked, parse_grant_type
 from .untrusted import clean_secret
 
 IMPLICIT_WARNING = ("Warning: the implicit grant is deprecated (RFC 9700 §2.1.2); "
@@ -50,7 +51,7 @@ class App(click.Group):
         try:
             return super().invoke(ctx)
         except GcloginError as exc:
-            _debug("error type: %s", type(exc).__name__)
+            debug("error type: %s", type(exc).__name__)
             raise CliError(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             raise CliError("interrupted (Ctrl-C)", 130) from None
@@ -59,16 +60,9 @@ class App(click.Group):
         except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a line
             import traceback
             frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
-            _debug("unexpected %s (message not shown), raised at:\n%s", type(exc).__name__, frames.rstrip())
+            debug("unexpected %s (message not shown), raised at:\n%s", type(exc).__name__, frames.rstrip())
             raise CliError(f"unexpected internal error ({type(exc).__name__}); "
                            "run with --debug to see where it happened") from None
-
-
-def _debug(message: str, *args: object) -> None:
-    """A --debug line; --debug imports logging, so without it there is nothing to log to."""
-    logging = sys.modules.get("logging")
-    if logging is not None:
-        logging.getLogger("gclogin").debug(message, *args)
 
 
 class State:
@@ -372,63 +366,67 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
     client_secret = client_secret if client_secret is not None else state.flags.get("client_secret")
     access_token = access_token if access_token is not None else state.flags.get("access_token")
     store = state.store()
-    name = _ask(name, "Profile Name", quiet=quiet, default=DEFAULT_PROFILE, flag="--name")
-    exists = name in store.names()  # also fails early, naming file and line, on a malformed file
-    if not exists:  # an existing name (gc allows e.g. "my org") may be overwritten as it is
+    existing = store.names()  # also fails early, naming file and line, on a malformed file
+    answers: dict[str, Any] = {}
+
+    def check(field: str, flag: str) -> None:
+        """The library's rule for this answer (it looks only at the answers asked so far)."""
         try:
-            check_name(name)
-        except InvalidValueError as exc:
-            raise click.BadParameter(exc.message, param_hint="--name") from None
-    environment = _ask(environment, "Environment", quiet=quiet, default=DEFAULT_ENVIRONMENT,
-                       flag="--environment", value_proc=_environment_choice)
+            profile_from_answers(answers, existing=existing)
+        except ProfileAnswersError as exc:
+            if field in exc.errors:
+                raise click.BadParameter(exc.errors[field], param_hint=flag) from None
+
+    name = answers["name"] = _ask(name, "Profile Name", quiet=quiet, default=DEFAULT_PROFILE, flag="--name")
+    check("name", "--name")
+    answers["environment"] = _ask(environment, "Environment", quiet=quiet, default=DEFAULT_ENVIRONMENT,
+                                  flag="--environment", value_proc=_environment_choice)
     if access_token is None and quiet and grant_type is not None and _is_none_grant(grant_type):
         access_token = os.environ.get(ENV_ACCESS_TOKEN) or None  # non-interactive, off the command line
-    access_token = _ask(access_token, "Access Token (Optional)", quiet=quiet, default="",
-                        hide=True, required=False, flag="--access-token")
+    access_token = answers["access_token"] = _ask(access_token, "Access Token (Optional)", quiet=quiet,
+                                                  default="", hide=True, required=False, flag="--access-token")
     if grant_type is None and not quiet:
         click.echo(GRANT_MENU)
     grant: GrantType = _ask(grant_type, "Grant type", quiet=quiet,
                             default=None if not quiet else ("0" if access_token else None),
                             flag="--grant-type", value_proc=_grant_choice)
-    if grant is GrantType.NONE and not access_token:
-        raise click.BadParameter("grant type 0 (None) needs an access token", param_hint="--grant-type")
+    answers["grant_type"] = grant
+    check("grant_type", "--grant-type")
     if grant is GrantType.IMPLICIT:
         click.echo(IMPLICIT_WARNING, err=True)
-    profile = Profile(name=name, grant_type=grant, environment=environment,
-                      access_token=access_token, insecure=state.insecure)
     if grant is not GrantType.NONE:
-        client_id = _ask(client_id, "Client ID", quiet=quiet, flag="--client-id")
-        if not client_id.strip():
-            raise click.BadParameter("a client ID is required", param_hint="--client-id")
-        profile = replace(profile, client_id=client_id.strip())
+        answers["client_id"] = _ask(client_id, "Client ID", quiet=quiet, flag="--client-id")
+        check("client_id", "--client-id")
     if grant is GrantType.CLIENT_CREDENTIALS:
         if client_secret is None and quiet:
             client_secret = os.environ.get(ENV_CLIENT_SECRET) or None  # non-interactive, off the command line
-        secret = _ask(client_secret, "Client Secret", quiet=quiet, hide=True, flag="--client-secret")
-        if not secret:
-            raise click.BadParameter("a client secret is required", param_hint="--client-secret")
-        profile = replace(profile, client_secret=secret)
+        answers["client_secret"] = _ask(client_secret, "Client Secret", quiet=quiet, hide=True,
+                                        flag="--client-secret")
+        check("client_secret", "--client-secret")
     elif grant is GrantType.IMPLICIT:
-        profile = replace(profile, client_secret=_ask(client_secret, "Client Secret (Optional)", quiet=quiet,
-                                                      hide=True, required=False, default=""))
+        answers["client_secret"] = _ask(client_secret, "Client Secret (Optional)", quiet=quiet,
+                                        hide=True, required=False, default="")
     if grant.is_browser:
-        port = _ask(redirect_port, "Redirect URI port", quiet=quiet, default=0, type=int,
-                    flag="--redirect-port")
-        try:
-            check_port(port, key="--redirect-port")
-        except InvalidValueError as exc:
-            raise click.BadParameter(exc.message, param_hint="--redirect-port") from None
-        secure = https if https is not None else (False if quiet else _yes_no(
+        answers["redirect_port"] = _ask(redirect_port, "Redirect URI port", quiet=quiet, default=0, type=int,
+                                        flag="--redirect-port")
+        check("redirect_port", "--redirect-port")
+        answers["secure_login"] = https if https is not None else (False if quiet else _yes_no(
             "Would you like to use a secure HTTP connection?"))
-        profile = replace(profile, redirect_uri=build_redirect_uri(port, secure), secure_login_enabled=secure)
-        click.echo(f"Redirect URI: {profile.redirect_uri}")
-    extra = dict(profile.extra)
+        click.echo(f"Redirect URI: {build_redirect_uri(answers['redirect_port'], answers['secure_login'])}")
+    extra: dict[str, Any] = {}
     for kind, paths in (("proxy", ("login", "other")), ("gateway", ("login", "api"))):
         if not quiet and _yes_no(f"Would you like to use a {kind} server?"):
             extra.update(_ask_server(kind, paths))
-    profile = replace(profile, extra=extra)
-    if exists and not quiet and not _yes_no(f"Profile name {name} already exists. Overwrite", "(Y/N)"):
-        raise CliError(f"Profile {name} not saved.")
+    exists = name in existing
+    answers["overwrite"] = quiet or (exists and _yes_no(f"Profile name {name} already exists. Overwrite",
+                                                        "(Y/N)"))
+    try:
+        profile = profile_from_answers(answers, existing=existing)
+    except ProfileAnswersError as exc:
+        if "overwrite" in exc.errors:
+            raise CliError(f"Profile {name} not saved.") from None
+        raise  # every other field was checked when it was asked
+    profile = replace(profile, insecure=state.insecure, extra=extra)
 
     if not access_token:
         options = LoginOptions(open_browser=not no_browser, timeout=timeout, insecure=state.insecure)
@@ -441,11 +439,6 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
         _echo_err(f"Overwriting profile {name}.")
     store.save(profile)
     click.echo(f"Profile {name} saved.")
-
-
-def _shell_arg(text: str) -> str:
-    import shlex
-    return shlex.quote(text)
 
 
 def verification_failure(exc: OAuthError | NetworkError) -> str:
@@ -511,7 +504,7 @@ def login_command(state: State, no_browser: bool, timeout: float) -> None:
         token = login_and_save(store, resolved, options, echo=_echo_err)
     except PortInUseError as exc:
         raise CliError(f"{exc}. To give the profile another port (0 picks a free one, if the client allows "
-                       f"any loopback port): gclogin profiles new --name {_shell_arg(resolved.profile.name)} "
+                       f"any loopback port): gclogin profiles new --name {shell_arg(resolved.profile.name)} "
                        "--redirect-port PORT") from None
     until = format_rfc3339(token.expiry) if token.expiry else "unknown"
     click.echo(f"Logged in with profile {resolved.profile.name}; the token is valid until {until}.")

@@ -21,6 +21,7 @@ from tomlkit.exceptions import ParseError, TOMLKitError
 from tomlkit.toml_document import TOMLDocument
 
 from .errors import ConfigError, ConfigParseError, InvalidValueError, ProfileNotFoundError
+from .private_files import open_private, private_dir
 from .profiles import Profile, profile_from_table, remove_profile, set_profile
 
 CONFIG_ENV = "GCLOGIN_CONFIG"
@@ -226,7 +227,7 @@ class ConfigStore:
         self._check_usable()
         with self._os_errors("cannot write"):
             self._ensure_dir()
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = open_private(self.lock_path, os.O_RDWR, exclusive=False)
         try:
             with self._os_errors("cannot lock"):
                 fcntl.flock(fd, fcntl.LOCK_EX)
@@ -263,10 +264,7 @@ class ConfigStore:
                 raise ProfileNotFoundError(name, self.path)
 
     def _ensure_dir(self) -> None:
-        directory = self.path.parent
-        if not directory.exists():
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(directory, 0o700)
+        private_dir(self.path.parent)
 
     def _write(self, text: str) -> None:
         directory = self.path.parent

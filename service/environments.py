@@ -76,6 +76,12 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def origin(url: str | None) -> str:
+    """``scheme://host[:port]`` of a URL, for messages and allow-lists; "" if it has none."""
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
 def normalize_environment(value: str) -> str:
     """The value to store in a profile: region names become domains; URLs lose a trailing /.
 

@@ -9,6 +9,7 @@ text a server sent (error, error_description, an API message) passes through
     │   ├── ConfigParseError          malformed TOML (names file, line and column)
     │   └── ProfileNotFoundError      no such profile
     ├── InvalidValueError             a bad value; names the key/parameter
+    │   └── ProfileAnswersError       new-profile answers: one message per field (``errors``)
     ├── RedirectError                 a redirect/callback we cannot accept
     │   └── StateError                state missing, wrong or already used (R20, R21)
     ├── OAuthError                    an RFC 6749 error response (error, error_description)
@@ -23,6 +24,7 @@ text a server sent (error, error_description, an API message) passes through
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from .untrusted import printable
@@ -82,6 +84,16 @@ class InvalidValueError(GcloginError):
         return InvalidValueError(self.key, self.message, self.profile, path)
 
 
+class ProfileAnswersError(InvalidValueError):
+    """One or more answers are invalid; ``errors`` maps each bad field to its message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        first = next(iter(errors))
+        others = [f for f in errors if f != first]
+        super().__init__(first, errors[first] + (f" (also wrong: {', '.join(others)})" if others else ""))
+        self.errors = dict(errors)
+
+
 class RedirectError(GcloginError):
     """The authorization redirect is malformed or not for us."""
 
@@ -134,7 +146,7 @@ class LoginRequiredError(GcloginError):
     """A browser-grant profile has no valid token; the user must log in interactively."""
 
     def __init__(self, profile: str) -> None:
-        super().__init__(f"no valid token cached for profile {profile!r}: run gclogin login -p {_arg(profile)}")
+        super().__init__(f"no valid token cached for profile {profile!r}: run gclogin login -p {shell_arg(profile)}")
         self.profile = profile
 
 
@@ -177,7 +189,7 @@ class AuthenticationError(ApiError):
     """HTTP 401: the bearer token is missing, invalid, expired or revoked."""
 
 
-def _arg(text: str) -> str:
+def shell_arg(text: str) -> str:
     """A profile name as a shell argument in a suggested command ("my org" → 'my org')."""
     import shlex  # only on this error path
     return shlex.quote(text)

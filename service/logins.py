@@ -242,5 +242,3 @@ def store_token(store: ConfigStore, name: str, token: TokenData | None) -> None:
         except InvalidValueError as exc:
             raise exc.in_file(store.path) from None
 
-
-_store_token = store_token  # the earlier private name

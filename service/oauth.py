@@ -19,12 +19,6 @@ from .errors import OAuthError, RedirectError, StateError
 from .profiles import GrantType, TokenData
 from .untrusted import has_control
 
-#: RFC 6749 §4.1.2.1 / §4.2.2.1 / §5.2 error codes
-OAUTH_ERROR_CODES = frozenset({
-    "invalid_request", "unauthorized_client", "access_denied", "unsupported_response_type",
-    "invalid_scope", "server_error", "temporarily_unavailable", "invalid_client",
-    "invalid_grant", "unsupported_grant_type",
-})
 #: longer redirects are refused outright (browsers cap URLs well below this)
 MAX_REDIRECT_LENGTH = 64 * 1024
 STATE_LENGTH = 43          # 43 chars of 62 symbols ≈ 256 bits (R20 asks for ≥128)
@@ -161,13 +155,24 @@ def parse_params(raw: str) -> dict[str, str]:
     return out
 
 
+def state_matches(received: str | None, expected: str) -> bool:
+    """Constant-time exact comparison (R20); a missing state never matches.
+
+    ``surrogatepass``: a percent-decoded query may hold lone surrogates; they compare
+    unequal instead of raising.
+    """
+    if not received or not expected:
+        return False
+    return hmac.compare_digest(received.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
+
+
 def check_state(received: str | None, expected: str) -> None:
-    """Constant-time exact comparison (R20); raise StateError if missing or different."""
+    """state_matches, or StateError saying what is wrong."""
     if not expected:
         raise StateError("no login is waiting for a response")
     if not received:
         raise StateError("the response has no state: refused (possible CSRF)")
-    if not hmac.compare_digest(received.encode("utf-8", "surrogatepass"), expected.encode("utf-8")):
+    if not state_matches(received, expected):
         raise StateError("the response's state does not match this login: refused (possible CSRF)")
 
 

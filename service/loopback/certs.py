@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ..private_files import open_private
+
 VALIDITY = timedelta(days=1)
 
 
@@ -60,7 +62,7 @@ def server_ssl_context() -> tuple[ssl.SSLContext, bytes]:
         cert_path = os.path.join(directory, "cert.pem")
         key_path = os.path.join(directory, "key.pem")
         for path, data in ((cert_path, cert_pem), (key_path, key_pem)):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = open_private(path)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
         context.load_cert_chain(cert_path, key_path)

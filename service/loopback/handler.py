@@ -8,7 +8,6 @@ are service.callback's, shared with the web service's Flask blueprint.
 from __future__ import annotations
 
 import errno
-import hmac
 import secrets
 import socket
 import ssl
@@ -23,8 +22,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from ..callback import Completion, complete_code, complete_fragment, is_response, page_headers, relay_page, \
     result_page
 from ..errors import GcloginError
-from ..oauth import PendingLogin, TokenResponse
+from ..oauth import PendingLogin, TokenResponse, state_matches
 
+#: what a login ends with: the token, or the error that stopped it
 Outcome = TokenResponse | GcloginError
 #: how long a connection may take to complete its TLS handshake, or to send its request
 HANDSHAKE_TIMEOUT = 5.0
@@ -69,8 +69,7 @@ class LoopbackApp:
 
     def _take(self, received_state: str | None) -> PendingLogin | None:
         with self._lock:
-            if self._taken or not received_state or not hmac.compare_digest(
-                    received_state.encode("utf-8", "surrogatepass"), self.pending.state.encode("utf-8")):
+            if self._taken or not state_matches(received_state, self.pending.state):
                 if self._on_refused is not None and not self._taken:
                     self._on_refused()
                 return None

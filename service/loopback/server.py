@@ -32,13 +32,12 @@ from .browser import open_browser as launch_browser
 from ..environments import Endpoints
 from ..errors import (GcloginError, InvalidValueError, LoginCancelledError, LoginTimeoutError, NetworkError,
                      PortInUseError)
-from .handler import LoopbackServer, create_loopback_app, make_servers
+from .handler import LoopbackServer, Outcome, create_loopback_app, make_servers
 from ..oauth import PendingLogin, TokenResponse, start_login
 from ..profiles import GrantType
 
 DEFAULT_TIMEOUT = 300.0
 STOP_TIMEOUT = 5.0
-Outcome = TokenResponse | GcloginError
 
 
 def bind_hosts(redirect_host: str | None) -> tuple[str, ...]:

@@ -8,7 +8,6 @@ web service and the IdP in no guaranteed order).
 """
 from __future__ import annotations
 
-import hmac
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -95,8 +94,7 @@ def take_pending(ctx: WebContext, received_state: str | None) -> oauth.PendingLo
     record = ctx.pending.peek(opaque_id)
     if record is None:
         return None
-    if received_state and hmac.compare_digest(received_state.encode("utf-8", "surrogatepass"),
-                                              record["state"].encode()):
+    if oauth.state_matches(received_state, record["state"]):
         session.pop(SESSION_KEY, None)
         if ctx.pending.take(opaque_id) is None:
             return None  # another request used it first

@@ -9,20 +9,19 @@ CSRF form token.
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from service.environments import origin
 from service.errors import GcloginError
 from .callback import callback_blueprint
 from service.oauth import PendingLogin, TokenResponse
+from service.profile_answers import profile_from_answers
 from service.profiles import GrantType, Profile
 
 from . import flows
 from .context import WebContext, web
 from .errors import render_error
-from .profile_form import profile_from_fields
 from .security import csrf_exempt, local_path_or
 
 bp = Blueprint("login", __name__)
@@ -69,18 +68,14 @@ def login(ctx: WebContext, profile: Profile, *, next_path: str, save_profile: di
     return redirect(next_path, 303)
 
 
-def origin(url: str | None) -> str:
-    parts = urlsplit(url or "")
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-
-
 def _on_success(pending: PendingLogin, token: TokenResponse) -> ResponseReturnValue:
     ctx = web()
     data = pending.data
     name = data["profile"]
     if data.get("new_profile") is not None:
         fields = data["new_profile"]
-        profile = profile_from_fields(fields)
+        # checked when the form was sent; save_new re-checks overwrite under the store's lock
+        profile = profile_from_answers(fields, existing=ctx.store.names())
         ctx.save_new(profile.with_token(token.to_token_data()), overwrite=bool(fields.get("overwrite")))
         flash(f"Profile {name} saved.", "notice")
     else:

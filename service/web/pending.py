@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from service.private_files import open_private, private_dir
+
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS pending (key TEXT PRIMARY KEY, created REAL NOT NULL, data TEXT NOT NULL);"
            "CREATE TABLE IF NOT EXISTS tokens (key TEXT PRIMARY KEY, created REAL NOT NULL, data TEXT NOT NULL)")
 #: session tokens (profiles made of GENESYSCLOUD_* variables, never cached in the file)
@@ -28,9 +30,9 @@ class PendingLogins:
     def __init__(self, path: Path, ttl: float) -> None:
         self.path = Path(path)
         self.ttl = ttl
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         if not self.path.exists():
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            os.close(open_private(self.path, exclusive=False))
         db = self._connect()
         try:
             db.executescript(_SCHEMA)

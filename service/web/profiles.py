@@ -6,13 +6,15 @@ from datetime import datetime, UTC
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from service.environments import origin
 from service.errors import GcloginError
+from service.profile_answers import ProfileAnswersError, profile_from_answers
 from service.profiles import MASK, GrantType, Profile
 
 from . import display
 from .context import web
 from .errors import form_message
-from .profile_form import GRANT_CHOICES, SECRET_FIELDS, FormErrors, form_values, profile_from_fields
+from .profile_form import GRANT_CHOICES, SECRET_FIELDS, form_values
 from .security import allow_form_action
 
 bp = Blueprint("profiles", __name__)
@@ -47,12 +49,9 @@ def new() -> ResponseReturnValue:
         return _form(values, {})
     fields = form_values(request.form)
     try:
-        profile = profile_from_fields(fields)
-    except FormErrors as exc:
-        return _form(fields, exc.errors), 400
-    if profile.name in ctx.store.names() and not fields["overwrite"]:
-        return _form(fields, {"overwrite": f"Profile name {profile.name} already exists: "
-                                           "tick Overwrite to replace it"}), 409
+        profile = profile_from_answers(fields, existing=ctx.store.names())
+    except ProfileAnswersError as exc:
+        return _form(fields, exc.errors), 409 if set(exc.errors) == {"overwrite"} else 400
     from .login import login
 
     next_path = url_for("profiles.show", name=profile.name)
@@ -79,8 +78,6 @@ def _form(values: dict[str, str], errors: dict[str, str]) -> str:
 def _form_origins() -> frozenset[str]:
     """Authorization servers the new-profile form may redirect to: this deployment's IdP
     and the default environment's login (others get a page with a link)."""
-    from .login import origin
-
     ctx = web()
     found = {origin(ctx.idp_public_url)}
     try:

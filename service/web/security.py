@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, g, request, session
 
+from ..environments import origin
 from ..security_headers import content_security_policy, security_headers
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -42,10 +43,9 @@ def csp_nonce() -> str:
 
 def allow_form_action(url: str | None) -> None:
     """Let forms on this page lead (through a redirect) to url's origin."""
-    if url:
-        parts = urlsplit(url)
-        if parts.scheme in ("http", "https") and parts.netloc:
-            g.setdefault("form_origins", set()).add(f"{parts.scheme}://{parts.netloc}")
+    found = origin(url)
+    if found.startswith(("http://", "https://")):
+        g.setdefault("form_origins", set()).add(found)
 
 
 def csrf_token() -> str:

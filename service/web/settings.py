@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 from service.config_store import default_config_path
+from service.private_files import open_private, private_dir
 
 GENESYSCLOUD_VARIABLES = ("GENESYSCLOUD_REGION", "GENESYSCLOUD_OAUTHCLIENT_ID",
                           "GENESYSCLOUD_OAUTHCLIENT_SECRET", "GENESYSCLOUD_ACCESS_TOKEN")
@@ -89,9 +90,9 @@ def load_or_create_secret(path: Path) -> str:
     """
     with contextlib.suppress(FileNotFoundError):
         return _read_secret(path)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = open_private(tmp)
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))

@@ -3,6 +3,7 @@ import json
 import os
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,23 +62,51 @@ def test_parse_output_raises_only_wrk_error(text):
     # A bracket inside a string does not end the list.
     ('services:\n  idp:\n    command: ["gunicorn", "--bind", "[::]:8081", "-w", "3"]\n',
      ["gunicorn", "--bind", "[::]:8081", "-w", "3"]),
+    # Any YAML spelling compose takes: single quotes, a block list, a folded string, anchors.
+    ("services:\n  idp:\n    command: ['gunicorn', '-w', '3']\n", ["gunicorn", "-w", "3"]),
+    ("services:\n  idp:\n    command:\n      - gunicorn\n      - -w\n      - '3'\n",
+     ["gunicorn", "-w", "3"]),
+    ("services:\n  idp:\n    command: >\n      gunicorn -w 3\n", ["gunicorn", "-w", "3"]),
+    ("x: &cmd\n  command: [gunicorn, -w, '4']\nservices:\n  idp:\n    <<: *cmd\n",
+     ["gunicorn", "-w", "4"]),
     ("services:\n  web:\n    command: gunicorn --workers 4\n", None),
     ("services:\n  idp:\n    image: x\n", None),
+    ("", None),
+    ("name: x\n", None),
 ])
 def test_compose_command(compose, expected):
     assert compose_command(compose) == expected
 
 
-@pytest.mark.parametrize("compose", [
-    'services:\n  idp:\n    command: ["gunicorn", 3]\n',
-    'services:\n  idp:\n    command: ["gunicorn", "unterminated\n',
-    "services:\n  idp:\n    command: ['gunicorn', '-w', '3']\n",
-    "services:\n  idp:\n    command:\n      - gunicorn\n      - -w\n      - '3'\n",
-    "services:\n  idp:\n    command: >\n      gunicorn -w 3\n",
+@pytest.mark.parametrize("compose, message", [
+    ('services:\n  idp:\n    command: ["gunicorn", 3]\n', "service idp's command"),
+    ("services:\n  idp:\n    command: {gunicorn: x}\n", "service idp's command"),
+    ("services:\n  idp:\n    command: -w 3\n    command: [\n", "compose line 5: not valid YAML"),
+    ('services:\n  idp:\n    command: ["gunicorn", "unterminated\n', "compose line 4: not valid YAML"),
+    ("services: [idp]\n", "'services' must be a mapping"),
+    ("services:\n  idp: gunicorn\n", "service idp must be a mapping"),
 ])
-def test_compose_command_refuses_forms_it_cannot_read(compose):
-    with pytest.raises(ComposeError, match="service idp's command"):
+def test_compose_command_refuses_what_it_cannot_read(compose, message):
+    with pytest.raises(ComposeError, match=message):
         compose_command(compose)
+
+
+@settings(max_examples=100)
+# No control characters: PyYAML's emitter writes a lone NEL (U+0085) as a space.
+@given(st.lists(st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), max_size=12),
+                max_size=6), st.sampled_from([None, True, False]))
+def test_any_list_of_strings_is_read_back_however_yaml_writes_it(command, flow):
+    """Flow or block style, quoted as the emitter likes: the command compose would run."""
+    text = yaml.safe_dump({"services": {"web": {"command": ["x"]}, "idp": {"command": command}}},
+                          default_flow_style=flow, allow_unicode=True)
+    assert compose_command(text) == command
+
+
+def test_a_compose_error_names_the_file(tmp_path):
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  idp:\n    command: [\n")
+    with pytest.raises(ComposeError, match=r"^compose\.yaml line 4: not valid YAML"):
+        shipped_gunicorn_settings(compose)
 
 
 @pytest.mark.parametrize("command, expected", [
@@ -171,7 +200,7 @@ def test_gunicorn_workers_says_threads_only_where_they_count(workers, threads, w
 def _results(**over):
     base = {
         "http": {"ours_token": {"connections": 32, "p99_ms": 12.0, "errors": 0},
-                 "ours_users_me": {"errors": 0}},
+                 "ours_token_flask": {"errors": 0}, "ours_users_me": {"errors": 0}},
         "ratios": {"token_vs_peer": 3.0, "token_vs_ceiling": 0.75},
         "cli": {"ratios": {"users_me_get": 4.0}},
         "login": {f: {"warm": {"median_saved_ms": 250.0}, "cold": {"median_saved_ms": 2000.0}}
@@ -228,6 +257,14 @@ def test_the_peer_target_is_restated_as_a_share_of_the_ceiling(ceiling_vs_peer, 
     line = report.peer_target_in_ceiling_terms({"ceiling_vs_peer": ceiling_vs_peer})
     assert f"serves {ceiling_vs_peer:.2f}x the peer's" in line
     assert f"means {share} of the ceiling" in line
+
+
+@pytest.mark.parametrize("ratio, verdict", [(1.15, "which clears"), (1.149, "which does not clear"),
+                                            (1.57, "which clears")])
+def test_the_report_says_whether_the_fast_path_earns_its_keep(ratio, verdict):
+    line = report.fast_path_line({"token_fast_path_on_vs_off": ratio})
+    assert f"{ratio:.2f}x the req/s of plain Flask + Authlib, {verdict} the 1.15x" in line
+    assert report.fast_path_line({"token_vs_peer": 3.0}) is None
 
 
 @pytest.mark.parametrize("ratios", [{}, {"ceiling_vs_peer": 0.0}, {"token_vs_peer": 2.0}])

@@ -18,7 +18,8 @@ import pytest
 
 from service.web import create_app as create_web_app
 from tests.browser.conftest import origin
-from tests.conformance.idp_driver import Idp, default_seed
+from gclogin_conformance.idp_driver import Idp
+from gclogin_conformance.plugin import mock_spec
 from devtools.servers import REPO, free_port, stop_process, wsgi_server
 
 pytestmark = pytest.mark.slow
@@ -31,7 +32,7 @@ def idp(tmp_path_factory):
 
     app = create_app({"DB": str(tmp_path_factory.mktemp("idp") / "idp.sqlite3")})
     with wsgi_server(app) as base:
-        yield Idp(base, base, default_seed())
+        yield Idp(mock_spec(base))
 
 
 def _sign_in(view, idp, password=None):
@@ -175,7 +176,7 @@ def test_web_login_in_a_real_browser(view, idp, web, grant, label):
     view.assert_token_not_exposed(token, public)
     assert token not in page.content()
     page.goto(f"{public}/profiles/web-{label}/me")
-    assert idp.user["email"] in page.inner_text("body")
+    assert idp.user["username"] in page.inner_text("body")
     view.screenshot(f"web-{label}-me")
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mock_idp.store import ClientSpec, Store
+from mock_idp.client_spec import ClientSpec
+from mock_idp.store import SqliteStore
 
 from .conftest import CC
 
@@ -20,9 +21,9 @@ def db(app, tmp_path) -> Path:  # `app` applied the demo seed
 
 
 @pytest.fixture
-def worker(db) -> Store:
+def worker(db) -> SqliteStore:
     """Another process's view of the same store (its own cache)."""
-    store = Store(db, time.time, loopback_any_port=False)
+    store = SqliteStore(db, time.time, loopback_any_port=False)
     yield store
     store.close()
 

@@ -14,8 +14,10 @@ from .conftest import ALICE, CC
 
 
 def test_public_names():
-    assert mock_idp.__all__ == ["ConfigError", "MockIdpError", "SeedError", "create_app"]
+    assert mock_idp.__all__ == ["ConfigError", "MockIdpError", "SeedError", "StoreError",
+                                "create_app"]
     assert issubclass(mock_idp.SeedError, mock_idp.MockIdpError)
+    assert issubclass(mock_idp.StoreError, mock_idp.MockIdpError)
     assert set(testing.__all__) == {"FrozenClock", "LoginForm", "app_config", "demo_seed",
                                     "issue_token", "parse_login_form"}
 

@@ -2,7 +2,8 @@
 
 A plain request (exactly `application/x-www-form-urlencoded`) takes the fast path; the
 same request with `; charset=utf-8` appended takes Flask's, which parses it the same
-way. Flask's `request_started` signal shows which path ran.
+way; MOCK_IDP_TOKEN_FAST_PATH=0 sends every one through Flask. Flask's `request_started`
+signal shows which path ran.
 """
 from __future__ import annotations
 
@@ -136,6 +137,37 @@ def test_other_methods_and_paths_are_flask_s(client, flask_requests):
     assert client.post("/oauth/token/", data=GRANT,
                        headers={"Content-Type": FORM}).status_code in (308, 404)
     assert flask_requests == ["flask", "flask"]
+
+
+# --- the setting that turns it off ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def flask_only_app(tmp_path_factory):
+    return create_app(app_config(tmp_path_factory.mktemp("flask-only"), TOKEN_FAST_PATH=False))
+
+
+def test_with_the_fast_path_off_a_plain_request_goes_through_flask(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOCK_IDP_TOKEN_FAST_PATH", "0")
+    app = create_app(app_config(tmp_path))
+    assert app.extensions["mock_idp"].settings.token_fast_path is False
+    seen: list[str] = []
+    request_started.connect(lambda sender, **_: seen.append("flask"), app, weak=False)
+    response = post(app.test_client(), GRANT, FORM, basic(CC.id, CC.secret))
+    assert response.status_code == 200 and response.json["token_type"] == "bearer"
+    assert seen == ["flask"]
+
+
+def test_the_fast_path_is_on_unless_turned_off(app):
+    assert app.extensions["mock_idp"].settings.token_fast_path is True
+
+
+@SETTINGS
+@given(params, fuzz_headers)
+def test_the_fast_path_answers_as_the_mock_without_it(shared_app, flask_only_app, form, hdrs):
+    body = urlencode(list(form.items(multi=True)))
+    hdrs = {k: v for k, v in hdrs.items() if k == "Authorization"}
+    assert comparable(post(shared_app.test_client(), body, FORM, hdrs)) == \
+        comparable(post(flask_only_app.test_client(), body, FORM, hdrs))
 
 
 # --- same answers on both paths ----------------------------------------------------

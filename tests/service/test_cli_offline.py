@@ -100,7 +100,7 @@ def test_profiles_new_rejects_bad_flags_without_saving(tmp_path):
         (["--grant-type", "password"], "--grant-type"),
         (["--environment", "xx-nowhere-1", "--grant-type", "1"], "unknown region 'xx-nowhere-1'"),
         (["--grant-type", "3", "--client-id", "c", "--redirect-port", "70000"], "--redirect-port"),
-        (["--grant-type", "0"], "needs an access token"),
+        (["--grant-type", "0"], "only possible with an access token"),
         (["--name", "bad name"], "--name"),
     ]
     for flags, message in cases:

@@ -50,3 +50,14 @@ def test_bad_environment_names_key_and_value(value, message):
 def test_loopback_hosts():
     assert all(map(is_loopback_host, ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]"]))
     assert not any(map(is_loopback_host, ["example.com", "10.0.0.1", "localhost.example.com"]))
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://login.mypurecloud.com/oauth/token?x=1", "https://login.mypurecloud.com"),
+    ("http://127.0.0.1:8081/", "http://127.0.0.1:8081"),
+    ("", ""), (None, ""), ("not a url", ""), ("/local/path", ""),
+])
+def test_origin_is_scheme_and_host_or_nothing(url, expected):
+    from service.environments import origin
+
+    assert origin(url) == expected

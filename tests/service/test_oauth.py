@@ -185,3 +185,17 @@ def test_token_endpoint_json():
         token_response_from_json({"error": "invalid_client"})
     with pytest.raises(RedirectError):
         token_response_from_json([1])
+
+
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_state_matches_only_the_same_non_empty_state_and_never_raises(received, expected):
+    from service.oauth import state_matches
+
+    assert state_matches(received, expected) == (bool(received) and received == expected)
+    assert state_matches(None, expected) is False
+
+
+def test_state_matches_a_lone_surrogate_without_raising():
+    from service.oauth import state_matches
+
+    assert state_matches("\udcff", "abc") is False

@@ -13,6 +13,7 @@ from devtools.servers import REPO
 PUBLIC = {
     "ConfigStore", "DEFAULT_ENVIRONMENT", "DEFAULT_PROFILE", "Endpoints", "GrantType", "Profile",
     "TokenData", "default_config_path", "normalize_environment",
+    "ProfileAnswersError", "profile_from_answers",
     "LoginOptions", "Overrides", "Resolved", "call_with_token", "login", "login_and_save", "logout",
     "resolve_profile",
     "ApiError", "AuthenticationError", "ConfigError", "ConfigParseError", "GcloginError",
@@ -21,6 +22,7 @@ PUBLIC = {
     "RedirectError", "StateError",
     "GUNICORN_SETTINGS", "content_security_policy", "is_valid_redirect_uri", "redirect_uri_allowed",
     "security_headers",
+    "open_private", "private_dir",
     "create_app",
 }
 

@@ -43,6 +43,9 @@ REQUIREMENTS: dict[str, str] = {
     "G8": "authorization code single-use and bound to its redirect_uri (RFC 6749 §4.1.2, §4.1.3)",
 }
 
+#: numbers REFERENCE §7 skips: no requirement R7, R15, R23 or R24 exists, so none is checked.
+UNUSED = ("R7", "R15", "R23", "R24")
+
 _TEST_NAME = re.compile(r"^test_(?P<req>[RG]\d+)_")
 
 

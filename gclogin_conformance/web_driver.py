@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import requests
 
-from tests.conformance.idp_driver import TIMEOUT, Idp, forms, login_form
+from gclogin_conformance.idp_driver import TIMEOUT, Idp, forms, login_form
 
 
 def hidden_inputs(html: str, action_part: str) -> dict[str, str]:

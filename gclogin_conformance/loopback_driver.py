@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from service import environments, loopback
 from service.profiles import GrantType
-from devtools.servers import wsgi_server
+from gclogin_conformance.servers import wsgi_server
 
 WAIT = 15.0
 
