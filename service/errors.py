@@ -7,7 +7,8 @@ text a server sent (error, error_description, an API message) passes through
     GcloginError                      base; ``str(exc)`` is the one line shown to users
     ├── ConfigError                   config.toml could not be used (names the file)
     │   ├── ConfigParseError          malformed TOML (names file, line and column)
-    │   └── ProfileNotFoundError      no such profile
+    │   ├── ProfileNotFoundError      no such profile
+    │   └── UnsafePathError           a secrets dir or file someone else owns or planted (private_files)
     ├── InvalidValueError             a bad value; names the key/parameter
     │   └── ProfileAnswersError       new-profile answers: one message per field (``errors``)
     ├── RedirectError                 a redirect/callback we cannot accept

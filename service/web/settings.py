@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 from service.config_store import default_config_path
-from service.private_files import open_private, private_dir
+from service.private_files import open_private, own_private_file, owned_private_dir
 
 GENESYSCLOUD_VARIABLES = ("GENESYSCLOUD_REGION", "GENESYSCLOUD_OAUTHCLIENT_ID",
                           "GENESYSCLOUD_OAUTHCLIENT_SECRET", "GENESYSCLOUD_ACCESS_TOKEN")
@@ -90,7 +90,7 @@ def load_or_create_secret(path: Path) -> str:
     """
     with contextlib.suppress(FileNotFoundError):
         return _read_secret(path)
-    private_dir(path.parent)
+    owned_private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = open_private(tmp)
     try:
@@ -106,7 +106,12 @@ def load_or_create_secret(path: Path) -> str:
 
 
 def _read_secret(path: Path) -> str:
-    value = path.read_text().strip()
+    if not path.exists():
+        raise FileNotFoundError(path)
+    owned_private_dir(path.parent)
+    fd = own_private_file(path, os.O_RDONLY)  # ours, 0600, not through a symlink
+    with os.fdopen(fd) as fh:
+        value = fh.read().strip()
     if len(value) < 32:
         raise ValueError(f"{path}: secret key too short (need at least 32 characters)")
     return value
