@@ -68,7 +68,14 @@ def _v2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    """Wrong passwords per pending login (five end it: no unlimited guessing)."""
+    if "failures" not in {row[1] for row in conn.execute("PRAGMA table_info(pending)")}:
+        conn.execute("ALTER TABLE pending ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS = (
     Migration(1, "users, clients, revoked, codes, pending", _v1),
     Migration(2, "users.extra; control API tables", _v2),
+    Migration(3, "pending.failures", _v3),
 )
