@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "PENDING_DB": None,          # SQLite file of pending logins; default beside config.toml
     "SECRET_KEY_FILE": None,     # default beside config.toml
     "ALLOWED_HOSTS": (),         # more Host names than the public URL's (comma-separated)
+    "ALLOWED_ENVIRONMENTS": (),  # environments besides Genesys's and IDP_URL (comma-separated; * any)
 }
 
 
@@ -59,9 +60,9 @@ def _derive(app: Flask) -> None:
         if cfg.get(key):
             cfg[key] = _base_url(key, str(cfg[key]))
     cfg["IDP_PUBLIC_URL"] = cfg["IDP_PUBLIC_URL"] or cfg["IDP_URL"]
-    hosts = cfg["ALLOWED_HOSTS"]
-    hosts = hosts.split(",") if isinstance(hosts, str) else hosts
-    cfg["ALLOWED_HOSTS"] = frozenset(str(h).strip().lower() for h in hosts if str(h).strip())
+    for key in ("ALLOWED_HOSTS", "ALLOWED_ENVIRONMENTS"):
+        values = cfg[key].split(",") if isinstance(cfg[key], str) else cfg[key]
+        cfg[key] = frozenset(str(v).strip().rstrip("/").lower() for v in values if str(v).strip())
     cfg["PENDING_DB"] = Path(cfg["PENDING_DB"] or state_dir / "web-pending.sqlite3")
     secure = cfg["PUBLIC_URL"].startswith("https://")
     cfg.update(
