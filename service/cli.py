@@ -27,7 +27,9 @@ from .profiles import DEFAULT_PROFILE, GrantType, build_redirect_uri, format_rfc
 from .untrusted import clean_secret
 
 IMPLICIT_WARNING = ("Warning: the implicit grant is deprecated (RFC 9700 §2.1.2); "
-                    "prefer the PKCE grant (3).")
+                    "prefer the PKCE grant (3). Its token arrives in the URL, which the browser "
+                    "writes to its history database where no page can remove it: give the client a "
+                    "short token validity (300 s) and run `gclogin logout` (revokes it) after use.")
 INVALID_CREDENTIALS = "The credentials provided are not valid."
 NOT_SAVED = "Nothing was saved."
 
