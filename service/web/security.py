@@ -97,11 +97,13 @@ def host_allowed(host: str, *, public_url: str, bound_port: int | None,
 
 
 def same_origin_post(origin: str | None, fetch_site: str | None, *, own_origins: set[str]) -> bool:
-    """Pure: a POST this origin's own pages sent (Origin one of ours, or, without Origin,
-    ``Sec-Fetch-Site: same-origin``). ``Origin: null`` and cross-site fetches are refused."""
+    """Pure: a POST this origin's own pages sent (Origin one of ours, or, without a real
+    Origin, ``Sec-Fetch-Site: same-origin``). Anything else is refused."""
     if origin is not None and origin.rstrip("/").lower() in own_origins:
         return True
-    return (fetch_site or "").lower() == "same-origin" and origin in (None, "")
+    # Under our Referrer-Policy: no-referrer a browser sends "Origin: null" even on its own
+    # origin's forms; Sec-Fetch-Site (which no page can set) then says where it came from.
+    return (fetch_site or "").lower() == "same-origin" and origin in (None, "", "null")
 
 
 def _split_host(host: str, default_port: int) -> tuple[str | None, int | None]:

@@ -91,4 +91,4 @@ def test_host_without_port_and_extra_names():
 def test_same_origin_post_needs_our_origin_or_a_same_origin_fetch(origin, site):
     own = {"http://localhost:8080"}
     ok = same_origin_post(origin, site, own_origins=own)
-    assert ok == (origin == "http://localhost:8080" or (site == "same-origin" and origin in (None, "")))
+    assert ok == (origin == "http://localhost:8080" or (site == "same-origin" and origin in (None, "", "null")))
