@@ -163,6 +163,9 @@ def login() -> Response:
     username = request.form.get("username", "")
     user = mock.store.authenticate_user(username, request.form.get("password", ""))
     if user is None:
+        if mock.store.fail_pending(posted.request_id):
+            raise PageError("Too many wrong passwords: this sign-in request has ended. "
+                            "Start the login again from your application.", status=429)
         return _login_page(posted.grant, posted.request_id, posted.csrf,
                            error="Wrong username or password.", username=username)
     _take(posted.request_id)

@@ -29,7 +29,7 @@ from .client_spec import ClientSpec
 from .models import CODE_LIFETIME, REFRESH_LIFETIME, AuthCode, Client, RefreshToken, Token, User, digest, rfc3339
 from .seed import Seed, SeedClient, SeedUser
 from .sqlite_engine import SqliteEngine
-from .store_api import PENDING_LIFETIME, Pending
+from .store_api import MAX_PASSWORD_FAILURES, MAX_PENDING, PENDING_LIFETIME, Pending
 from .store_schema import MIGRATIONS
 
 PURGE_AFTER = 3600        # expired codes, and revocations of expired tokens, go this long after
@@ -334,7 +334,17 @@ class SqliteStore:
             c.execute("INSERT INTO pending (id_hash, binding_hash, csrf_hash, params, expires_at)"
                       " VALUES (?,?,?,?,?)", (digest(request_id), digest(binding), digest(csrf),
                                               json.dumps(params), now + PENDING_LIFETIME))
+            # Anyone may start a login: past MAX_PENDING the oldest go, so the store stays bounded.
+            c.execute("DELETE FROM pending WHERE rowid IN (SELECT rowid FROM pending ORDER BY expires_at"
+                      " DESC, rowid DESC LIMIT -1 OFFSET ?)", (MAX_PENDING,))
         return request_id, csrf
+
+    def fail_pending(self, request_id: str) -> bool:
+        with self._engine.write() as c:
+            c.execute("UPDATE pending SET failures = failures + 1 WHERE id_hash = ?", (digest(request_id),))
+            ended = c.execute("DELETE FROM pending WHERE id_hash = ? AND failures >= ?",
+                              (digest(request_id), MAX_PASSWORD_FAILURES)).rowcount == 1
+        return ended
 
     def get_pending(self, request_id: str) -> Pending | None:
         row = self._engine.conn().execute("SELECT * FROM pending WHERE id_hash = ? AND expires_at > ?",

@@ -18,6 +18,8 @@ from .models import AuthCode, Client, RefreshToken, Token, User
 from .seed import Seed
 
 PENDING_LIFETIME = 600  # seconds a login form may wait for its post
+MAX_PENDING = 500       # pending logins kept at once; more evict the oldest (anonymous growth)
+MAX_PASSWORD_FAILURES = 5  # wrong passwords that end a pending login (guessing)
 
 
 @dataclass(frozen=True)
@@ -142,4 +144,8 @@ class Store(Protocol):
     def take_pending(self, request_id: str) -> bool:
         """Consumes the pending request atomically; False if it was consumed already (a
         second post of the same form)."""
+        ...
+
+    def fail_pending(self, request_id: str) -> bool:
+        """Counts a wrong password; True once MAX_PASSWORD_FAILURES ended the pending login."""
         ...

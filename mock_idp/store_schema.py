@@ -79,8 +79,15 @@ def _v3(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS refresh_tokens_access ON refresh_tokens (access_jti)")
 
 
+def _v4(conn: sqlite3.Connection) -> None:
+    """Wrong passwords per pending login (five end it: no unlimited guessing)."""
+    if "failures" not in {row[1] for row in conn.execute("PRAGMA table_info(pending)")}:
+        conn.execute("ALTER TABLE pending ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS = (
     Migration(1, "users, clients, revoked, codes, pending", _v1),
     Migration(2, "users.extra; control API tables", _v2),
     Migration(3, "refresh_tokens", _v3),
+    Migration(4, "pending.failures", _v4),
 )
