@@ -106,6 +106,10 @@ REJECTION_ERRORS = frozenset({
 })
 
 
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
 class OAuthError(GcloginError):
     """An RFC 6749 error response from the authorization server."""
 
@@ -115,9 +119,10 @@ class OAuthError(GcloginError):
         return self.error in REJECTION_ERRORS
 
     def __init__(self, error: str, description: str | None = None, uri: str | None = None) -> None:
-        text = f"login failed: {error}"
+        # the server's words reach a terminal: control characters (escape sequences) are shown as "?" (R3)
+        text = f"login failed: {_printable(error)}"
         if description:
-            text += f": {description}"
+            text += f": {_printable(description)}"
         super().__init__(text)
         self.error = error
         self.description = description
