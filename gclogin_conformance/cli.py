@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -50,7 +51,11 @@ def client_profile_path(name: str) -> Path:
     path = Path(name)
     if not path.exists() and (SHIPPED_PROFILES / f"{name}.toml").exists():
         path = SHIPPED_PROFILES / f"{name}.toml"
-    load_profile(path)
+    profile = load_profile(path)
+    program = profile.command[0] if profile.command else ""
+    if program and "{" not in program and not shutil.which(program) \
+            and not (Path(sys.executable).parent / program).exists():
+        raise TargetError(f"{path}: command[0]={program!r}: not found on PATH (install the client, or give its path)")
     return path.resolve()
 
 

@@ -27,7 +27,7 @@ from gclogin_conformance.client.profile import ClientProfile, fill
 from gclogin_conformance.servers import free_port, listening_addresses
 
 URL_WAIT = 20.0     # for the client to produce the authorize URL
-SETTLE = 4.0        # for the client to finish (or stay waiting) after the browser is done
+SETTLE = 2.0        # for the client to finish (or stay waiting) after the browser is done
 LISTEN_WAIT = 5.0
 
 
@@ -185,6 +185,7 @@ def run_login(profile: ClientProfile, idp: AdversarialIdp, idp_base: str, client
         _wait(got_url, URL_WAIT)
         if not run.url:
             run.note = "no authorize URL reached the suite"
+            run.exit_code = proc.poll()
             return run
         _wait(lambda: bool(listening_addresses(port)) or proc.poll() is not None, LISTEN_WAIT)
         run.listening_while_waiting = listening_addresses(port)
@@ -203,7 +204,7 @@ def run_login(profile: ClientProfile, idp: AdversarialIdp, idp_base: str, client
                 run.note = f"the browser: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
             run.requests = [url for url, _ in log.requests]
             run.responses = list(log.responses)
-        _wait(lambda: proc.poll() is not None, 1.0)
+        _wait(lambda: proc.poll() is not None, 0.5)
         run.listening_after = listening_addresses(port)
         run.exit_code = proc.poll()
     finally:
