@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import fixture_cost
+
 PASS, MISS, NOT_MEASURED = "pass", "miss", "not measured"
 PEER_TARGET = 2.5  # token req/s over the peer's
 CEILING_TARGET = 0.70  # token req/s over the Flask ceiling's
@@ -183,6 +185,7 @@ def render_markdown(results: dict) -> str:
     if above:
         out += ["", "Warm logins over their browser floor (the rest is ours: IdP, CLI, config "
                 "write): " + "; ".join(above) + "."]
+    out += fixture_cost.markdown(results)
     if results.get("failures"):
         out += ["", "## Not measured", ""]
         out += [f"- {f['part']}: {f['error']}" for f in results["failures"]]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from devtools.servers import free_port
 
-from bench import cli_timing, fixtures, login, report, servers, wrk
+from bench import cli_timing, fixture_cost, fixtures, login, report, servers, wrk
 from bench.settings import REPO, Settings, shipped_gunicorn_settings
 
 FORM = "application/x-www-form-urlencoded"
@@ -131,6 +131,7 @@ class Run:
 
     def execute(self) -> int:
         root = Path(tempfile.mkdtemp(prefix="gclogin-bench-"))  # 0700: holds the bench secrets
+        self.part("fixture", lambda: self.results.update(fixture=fixture_cost.measure(self.settings.cli_runs * 10)))
         try:
             cli_timing.compile_bytecode(REPO / "service", REPO / "mock_idp")  # timed as installed
             world = fixtures.make_world(root, redirect_port=free_port())

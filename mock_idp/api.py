@@ -50,12 +50,13 @@ def require_token() -> Token:
 
 
 def user_json(user: User) -> dict:
+    """Genesys's shape; the seed's extra fields (title, department, ...) are added as given."""
     return {
         "id": user.id, "name": user.name, "division": HOME_DIVISION,
         "chat": {"jabberId": f"{user.id}@mock.inindca.com"}, "email": user.email,
         "primaryContactInfo": [{"address": user.email, "mediaType": "EMAIL", "type": "PRIMARY"}],
         "addresses": [], "state": "active", "username": user.username, "version": 1,
-        "acdAutoAnswer": False, "selfUri": f"/api/v2/users/{user.id}",
+        "acdAutoAnswer": False, **user.extra, "selfUri": f"/api/v2/users/{user.id}",
     }
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, authorize, clients_api, health, token
+from . import api, authorize, clients_api, control, health, token
+from .control_sqlite import SqliteControlState
 from .config import DEFAULTS, settings
 from .errors import register_error_handlers
 from .extension import KEY, MockIdp
@@ -35,10 +36,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("authlib").setLevel(logging.INFO)
 
     # The one place that names an engine; everything else types against store_api.Store.
-    store: Store = SqliteStore(current.db, current.clock, current.loopback_any_port)
-    store.apply_seed(load_seed(current.seed))
+    sqlite_store = SqliteStore(current.db, current.clock, current.loopback_any_port)
+    store: Store = sqlite_store
+    seed = load_seed(current.seed)
+    store.apply_seed(seed)
+    # The /mock/ control API's state, on the same engine; None (and no /mock/) unless switched on.
+    control_state = SqliteControlState(sqlite_store, seed) if current.control_token else None
     server = MockAuthorizationServer(app, store)
-    app.extensions[KEY] = MockIdp(current, store, server, api.make_protector(store))
+    app.extensions[KEY] = MockIdp(current, store, server, api.make_protector(store), control_state)
 
     for module in (authorize, token, api, clients_api, health):
         app.register_blueprint(module.bp)
@@ -48,6 +53,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # request cycle (token_wsgi.py). The /api/v2 headers come from those blueprints and errors.py.
     if current.token_fast_path:
         app.wsgi_app = TokenFastPath(app, server, app.wsgi_app)  # type: ignore[method-assign]
+    if control_state is not None:
+        control.install(app, control_state)  # /mock/, and recording and faults on every other path
     if current.expose_worker_pid:
         app.wsgi_app = _with_worker_pid(app.wsgi_app)  # type: ignore[assignment]
     return app

@@ -19,6 +19,7 @@ from authlib.oauth2.rfc6749.errors import InvalidClientError
 from flask import Blueprint, Response, request
 from werkzeug.datastructures import MultiDict
 
+from .control import scripted_login
 from .errors import PageError
 from .extension import ext
 from .models import digest
@@ -89,6 +90,9 @@ def authorize() -> Response:
         grant = mock.server.get_consent_grant(end_user=None)
     except OAuth2Error as error:
         return _oauth_error(error, request.args.get("client_id"))
+    scripted = scripted_login(grant)  # the control API's next_login, if one is set: no form
+    if scripted is not None:
+        return scripted
     binding = request.cookies.get(BINDING_COOKIE, "")
     if not _COOKIE_VALUE.fullmatch(binding):
         binding = secrets.token_urlsafe(24)

@@ -6,6 +6,7 @@ everything here works on the resulting mapping.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -27,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_FORM_MEMORY_SIZE": 64 * 1024,
     "MAX_FORM_PARTS": 100,
+    "CONTROL_TOKEN": None,        # MOCK_IDP_CONTROL_TOKEN: switches the /mock/ control API on; its bearer secret
 }
 
 
@@ -38,6 +40,7 @@ class Settings:
     token_fast_path: bool
     clock: Callable[[], float]
     expose_worker_pid: bool
+    control_token: str | None = None  # None: no control API (every /mock/ path is 404)
 
 
 def default_seed_path() -> Path:
@@ -85,6 +88,23 @@ def _owner(value: Any) -> int | None:
     raise ConfigError(f"DB_OWNER_PID: expected a process id, got {value!r}")
 
 
+_CONTROL_TOKEN = re.compile(r"[\x21-\x7e]+")
+
+
+def _control_token(value: Any) -> str | None:
+    """The control API's bearer secret; unset or empty: the API is off."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        # from_prefixed_env reads values as JSON: 12345 or true arrive as a number or a bool.
+        raise ConfigError(f"MOCK_IDP_CONTROL_TOKEN: expected a text secret, got {type(value).__name__} "
+                          "(a value made of digits only, or true/false, reads as JSON: add letters)")
+    if not _CONTROL_TOKEN.fullmatch(value):
+        raise ConfigError("MOCK_IDP_CONTROL_TOKEN: expected printable ASCII without spaces "
+                          "(it is sent as an HTTP bearer token)")
+    return value
+
+
 def settings(config: Mapping[str, Any]) -> Settings:
     clock = config.get("CLOCK", time.time)
     if not callable(clock):
@@ -98,4 +118,5 @@ def settings(config: Mapping[str, Any]) -> Settings:
         token_fast_path=_flag("TOKEN_FAST_PATH", config.get("TOKEN_FAST_PATH", True)),
         clock=clock,
         expose_worker_pid=_flag("EXPOSE_WORKER_PID", config.get("EXPOSE_WORKER_PID", False)),
+        control_token=_control_token(config.get("CONTROL_TOKEN")),
     )

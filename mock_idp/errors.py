@@ -45,6 +45,8 @@ class ConfigError(MockIdpError):
 class SeedError(MockIdpError):
     """The seed file is invalid; the message names the file, entry and field."""
 
+    field: str | None = None  # the entry's field at fault, when one is
+
 
 class StoreError(MockIdpError):
     """The store cannot be used (e.g. a newer schema version); the message names the file."""

@@ -7,6 +7,7 @@ from authlib.integrations.flask_oauth2 import ResourceProtector
 from flask import current_app
 
 from .config import Settings
+from .control_state import ControlState
 from .oauth2 import MockAuthorizationServer
 from .store_api import Store
 
@@ -19,6 +20,7 @@ class MockIdp:
     store: Store
     server: MockAuthorizationServer
     protector: ResourceProtector
+    control: ControlState | None = None  # the /mock/ control API's state; None: it is off
 
 
 def ext() -> MockIdp:

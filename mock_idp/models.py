@@ -5,6 +5,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
@@ -43,6 +44,8 @@ class User:
     name: str
     email: str
     username: str
+    # The seed's extra fields (title, department, ...): users/me returns them.
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def get_user_id(self) -> str:
         return self.id

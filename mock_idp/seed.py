@@ -6,8 +6,9 @@ entry and the field. Secret values (passwords, client secrets) are never echoed.
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,10 @@ _USER_FIELDS = {"id", "name", "email", "username", "password"}
 _CLIENT_REQUIRED = {"id", "secret", "name", "authorized_grant_type"}
 _CLIENT_OPTIONAL = {"registered_redirect_uri", "scope", "access_token_validity_seconds",
                     "roles", "description"}
+# Extra user fields (title, department, ...) go into users/me as given; these names
+# are the user's identity there, never overridden.
+_EXTRA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_USER_RESERVED = {"selfUri", "user", "secret"}
 _SECRET_FIELDS = {"password"}
 # ClientSpec field -> seed key: the client rules themselves are in client_spec.py.
 _SPEC_KEYS = {"name": "name", "description": "description",
@@ -33,6 +38,8 @@ class SeedUser:
     email: str
     username: str
     password: str
+    # Any other fields of the entry (e.g. title, department): returned by users/me.
+    extra: dict[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,9 @@ def _where(where: str, entry: dict[str, Any]) -> str:
 
 
 def _fail(where: str, entry: dict[str, Any], name: str, problem: str) -> SeedError:
-    return SeedError(f"{_where(where, entry)}: field '{name}': {problem}")
+    error = SeedError(f"{_where(where, entry)}: field '{name}': {problem}")
+    error.field = name
+    return error
 
 
 def _check_keys(where: str, entry: dict[str, Any], required: set[str], optional: set[str]) -> None:
@@ -122,10 +131,35 @@ def _string(where: str, entry: dict[str, Any], name: str) -> str:
     return value
 
 
+def _json_value(value: Any) -> bool:
+    """A TOML value JSON can carry (no dates or times)."""
+    if isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, list):
+        return all(_json_value(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_value(v) for k, v in value.items())
+    return False
+
+
+def _extra(where: str, entry: dict[str, Any]) -> dict[str, Any]:
+    extra = {}
+    for name in sorted(set(entry) - _USER_FIELDS):
+        if not _EXTRA_NAME.fullmatch(name) or name in _USER_RESERVED:
+            raise _fail(where, entry, name, "not a field a user can have (extra fields are "
+                        "names of letters, digits and _, not selfUri)")
+        if not _json_value(entry[name]):
+            raise _fail(where, entry, name, "must be a string, number, boolean, array or table "
+                        "(no dates or times)")
+        extra[name] = entry[name]
+    return extra
+
+
 def _user(entry: dict[str, Any], where: str) -> SeedUser:
-    _check_keys(where, entry, _USER_FIELDS, set())
+    for name in sorted(_USER_FIELDS - set(entry)):
+        raise _fail(where, entry, name, "missing")
     values = {name: _string(where, entry, name) for name in sorted(_USER_FIELDS)}
-    return SeedUser(**values)
+    return SeedUser(**values, extra=_extra(where, entry))
 
 
 def _client(entry: dict[str, Any], where: str) -> SeedClient:
@@ -142,6 +176,16 @@ def _client(entry: dict[str, Any], where: str) -> SeedClient:
         registered_redirect_uri=spec.redirect_uris, scope=spec.scope,
         access_token_validity_seconds=spec.validity, roles=spec.roles,
         description=spec.description)
+
+
+def parse_seed_user(entry: dict[str, Any], where: str) -> SeedUser:
+    """One [[users]] entry, validated as in a seed file (the control API's POST /mock/users)."""
+    return _user(entry, where)
+
+
+def parse_seed_client(entry: dict[str, Any], where: str) -> SeedClient:
+    """One [[clients]] entry, validated as in a seed file (POST /mock/clients)."""
+    return _client(entry, where)
 
 
 def _unique(source: str, table: str, name: str, values: list[str]) -> None:

@@ -27,7 +27,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .access_tokens import Claims, TokenSigner, new_claims
 from .client_spec import ClientSpec
 from .models import CODE_LIFETIME, AuthCode, Client, Token, User, digest, rfc3339
-from .seed import Seed
+from .seed import Seed, SeedClient, SeedUser
 from .sqlite_engine import SqliteEngine
 from .store_api import PENDING_LIFETIME, Pending
 from .store_schema import MIGRATIONS
@@ -38,6 +38,12 @@ PURGE_AFTER = 3600        # expired codes, and revocations of expired tokens, go
 # login. (Real password storage wants 600,000+, per OWASP.) Stored hashes name their
 # own method, so hashes from older stores still verify.
 _PASSWORD_METHOD = "pbkdf2:sha256:4000"
+
+
+def password_hash(password: str) -> str:
+    return generate_password_hash(password, method=_PASSWORD_METHOD)
+
+
 # Hash for unknown usernames, so a wrong username costs what a wrong password does.
 _DUMMY_PASSWORD_HASH = generate_password_hash("not-a-user", method=_PASSWORD_METHOD)
 
@@ -95,20 +101,18 @@ class SqliteStore:
             if row and row["value"] == seed.digest:
                 return False
             for u in seed.users:
-                c.execute("DELETE FROM users WHERE username = ? AND id != ?", (u.username, u.id))
-                c.execute(
-                    "INSERT INTO users (id, username, name, email, password_hash) VALUES (?,?,?,?,?)"
-                    " ON CONFLICT(id) DO UPDATE SET username=excluded.username, name=excluded.name,"
-                    " email=excluded.email, password_hash=excluded.password_hash",
-                    (u.id, u.username, u.name, u.email,
-                     generate_password_hash(u.password, method=_PASSWORD_METHOD)))
+                self.upsert_user(c, u, password_hash(u.password))
             for cl in seed.clients:
-                self._upsert_client(c, cl.id, cl.spec(), digest(cl.secret) if cl.secret else "")
+                self.upsert_client(c, cl)
             c.execute("INSERT INTO meta (key, value) VALUES ('seed_digest', ?) ON CONFLICT(key)"
                       " DO UPDATE SET value = excluded.value", (seed.digest,))
         return True
 
     # -- clients ----------------------------------------------------------------
+    def upsert_client(self, c: sqlite3.Connection, cl: SeedClient) -> None:
+        """A client in the seed's shape (the seed, and the control API's POST /mock/clients)."""
+        self._upsert_client(c, cl.id, cl.spec(), digest(cl.secret) if cl.secret else "")
+
     def _upsert_client(self, c: sqlite3.Connection, client_id: str, spec: ClientSpec,
                        secret_hash: str) -> None:
         c.execute(
@@ -167,13 +171,27 @@ class SqliteStore:
         return deleted == 1
 
     # -- users ------------------------------------------------------------------
+    @staticmethod
+    def upsert_user(c: sqlite3.Connection, u: SeedUser, hashed_password: str) -> None:
+        """A user in the seed's shape; one username names one user (another id loses it)."""
+        c.execute("DELETE FROM users WHERE username = ? AND id != ?", (u.username, u.id))
+        c.execute(
+            "INSERT INTO users (id, username, name, email, password_hash, extra) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT(id) DO UPDATE SET username=excluded.username, name=excluded.name,"
+            " email=excluded.email, password_hash=excluded.password_hash, extra=excluded.extra",
+            (u.id, u.username, u.name, u.email, hashed_password, json.dumps(u.extra)))
+
+    @staticmethod
+    def _user(row: sqlite3.Row) -> User:
+        return User(row["id"], row["name"], row["email"], row["username"], json.loads(row["extra"]))
+
     def get_user(self, user_id: str | None) -> User | None:
         if user_id is None:
             return None
 
         def load(conn: sqlite3.Connection) -> User | None:
             row = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
-            return User(row["id"], row["name"], row["email"], row["username"]) if row else None
+            return self._user(row) if row else None
         return self._cached("user", user_id, load)
 
     def authenticate_user(self, username: str, password: str) -> User | None:
@@ -181,7 +199,7 @@ class SqliteStore:
         stored = row["password_hash"] if row else _DUMMY_PASSWORD_HASH
         if not check_password_hash(stored, password) or row is None:
             return None
-        return User(row["id"], row["name"], row["email"], row["username"])
+        return self._user(row)
 
     # -- tokens -----------------------------------------------------------------
     # Issuing writes nothing. Checking a token reads its client and user (cached) and

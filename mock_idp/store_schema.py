@@ -49,6 +49,26 @@ def _v1(conn: sqlite3.Connection) -> None:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
 
+_CONTROL_TABLES = """
+CREATE TABLE IF NOT EXISTS mock_faults (
+    id INTEGER PRIMARY KEY, spec TEXT NOT NULL, remaining INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS mock_logins (
+    id INTEGER PRIMARY KEY, spec TEXT NOT NULL, client_id TEXT,
+    remaining INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS mock_requests (id INTEGER PRIMARY KEY, entry TEXT NOT NULL)
+"""
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    """Users' extra seed fields (users/me returns them); the control API's state
+    (control_state.py): injected faults, scripted sign-ins, received requests."""
+    if "extra" not in {row[1] for row in conn.execute("PRAGMA table_info(users)")}:  # adopted stores have it
+        conn.execute("ALTER TABLE users ADD COLUMN extra TEXT NOT NULL DEFAULT '{}'")
+    for statement in _CONTROL_TABLES.split(";"):
+        conn.execute(statement)
+
+
 MIGRATIONS = (
     Migration(1, "users, clients, revoked, codes, pending", _v1),
+    Migration(2, "users.extra; control API tables", _v2),
 )

@@ -1,6 +1,8 @@
 """Test seams: build an app on a private store, fix the clock, issue tokens directly.
 
-Importable without starting a server; nothing here is used by the running mock.
+Importable without starting a server; nothing here is used by the running mock. For a
+real server on a port (any test suite, any language) see the `genesys_mock` pytest
+fixture (pytest_plugin.py, live_server.py) and the /mock/ control API (control.py).
 
     clock = FrozenClock()
     app = create_app(app_config(tmp_path, CLOCK=clock))

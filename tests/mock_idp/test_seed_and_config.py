@@ -52,7 +52,10 @@ def test_demo_seed_matches_the_issue():
     (seed_text(users=[{**USER, "id": ""}]), "users[0]: field 'id': must not be empty"),
     (seed_text(users=[{k: v for k, v in USER.items() if k != "email"}]),
      "users[0] (id 'u1'): field 'email': missing"),
-    (seed_text(users=[{**USER, "nickname": "x"}]), "field 'nickname': unknown field"),
+    (seed_text(users=[{**USER, "selfUri": "/x"}]), "field 'selfUri': not a field a user can have"),
+    (seed_text(users=[{**USER, "nick-name": "x"}]), "field 'nick-name': not a field a user can have"),
+    ("[[users]]\nid='u1'\nname='U'\nemail='e'\nusername='u'\npassword='p'\nhired=1979-05-27",
+     "field 'hired': must be a string, number, boolean, array or table"),
     (seed_text(users=[USER, {**USER, "id": "u2"}]), "users[1]: field 'username': duplicate"),
     (seed_text(users=[USER, {**USER, "username": "v"}]), "users[1]: field 'id': duplicate"),
     (seed_text(clients=[{**CLIENT, "authorized_grant_type": "PASSWORD"}]),
@@ -104,8 +107,11 @@ text_value = st.text(st.characters(min_codepoint=32, max_codepoint=0x2FFF,
 # RFC 6749 Appendix A.1: client_id is VSCHAR (%x20-7E).
 client_id_value = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1,
                           max_size=12).filter(str.strip)
+extra_fields = st.dictionaries(st.sampled_from(["title", "department", "manager", "skills"]),
+                               st.one_of(text_value, st.integers(), st.lists(text_value, max_size=2)),
+                               max_size=2)
 users = st.builds(SeedUser, id=text_value, name=text_value, email=text_value,
-                  username=text_value, password=text_value)
+                  username=text_value, password=text_value, extra=extra_fields)
 clients = st.builds(
     SeedClient, id=client_id_value, secret=text_value, name=text_value,
     authorized_grant_type=st.sampled_from(["CLIENT-CREDENTIALS", "TOKEN", "CODE"]),
@@ -123,7 +129,9 @@ clients = st.builds(
 def test_seed_round_trip(seed_users, seed_clients):
     """Whatever a tool writes in the documented shape reads back the same."""
     def as_dict(obj):
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in vars(obj).items()}
+        fields = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(obj).items()}
+        extra = fields.pop("extra", {})  # extra user fields sit beside the others
+        return {**fields, **extra}
     parsed = parse_seed(seed_text([as_dict(u) for u in seed_users],
                                   [as_dict(c) for c in seed_clients]), "gen.toml")
     assert parsed.users == tuple(seed_users) and parsed.clients == tuple(seed_clients)

@@ -36,7 +36,9 @@ def test_a_new_store_gets_the_latest_schema_and_version(tmp_path, clock):
     create_app(app_config(tmp_path, CLOCK=clock))
     assert stored_version(db) == [(str(LATEST),)]
     names = {r[0] for r in read(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert names == {"meta", "users", "clients", "revoked", "codes", "pending"}
+    assert names == {"meta", "users", "clients", "revoked", "codes", "pending",
+                     "mock_faults", "mock_logins", "mock_requests"}  # the last three: the control API's
+    assert "extra" in {r[1] for r in read(db, "PRAGMA table_info(users)")}
     columns = {r[1] for r in read(db, "PRAGMA table_info(codes)")}
     assert {"token_jti", "token_expires_at"} <= columns
 
@@ -114,3 +116,18 @@ def test_misnumbered_migrations_are_a_programming_error(versions):
     migrations = [Migration(v, "x", lambda conn: None) for v in versions]
     with pytest.raises(ValueError, match="numbered 1, 2"):
         migrate(sqlite3.connect(":memory:"), migrations, Path("mem"))
+
+
+def test_a_version_1_store_gains_user_extras_and_the_control_tables(tmp_path, clock):
+    db = tmp_path / "mock_idp.sqlite3"
+    engine = SqliteEngine(db, MIGRATIONS[:1])  # a store as the mock wrote it before migration 2
+    with engine.write() as c:
+        c.execute("INSERT INTO users (id, username, name, email, password_hash) VALUES ('old', 'old', 'Old', 'o@x', 'h')")
+    engine.close()
+    assert stored_version(db) == [("1",)]
+    app = create_app(app_config(tmp_path, CLOCK=clock))
+    assert stored_version(db) == [(str(LATEST),)]
+    assert read(db, "SELECT extra FROM users WHERE id = 'old'") == [("{}",)]
+    assert app.extensions["mock_idp"].store.get_user("old").extra == {}
+    names = {r[0] for r in read(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"mock_faults", "mock_logins", "mock_requests"} <= names
