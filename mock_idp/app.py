@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, authorize, clients_api, control, health, token
+from . import api, authorize, clients_api, control, health, logout, token
 from .control_sqlite import SqliteControlState
 from .config import DEFAULTS, settings
 from .errors import ConfigError, register_error_handlers
+from .cors import Cors
 from .extension import KEY, MockIdp
 from .oauth2 import MockAuthorizationServer
 from .seed import load_seed
@@ -56,7 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     server = MockAuthorizationServer(app, store)
     app.extensions[KEY] = MockIdp(current, store, server, api.make_protector(store), control_state)
 
-    for module in (authorize, token, api, clients_api, health):
+    for module in (authorize, logout, token, api, clients_api, health):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 
@@ -66,6 +67,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = TokenFastPath(app, server, app.wsgi_app)  # type: ignore[method-assign]
     if control_state is not None:
         control.install(app, control_state)  # /mock/, and recording and faults on every other path
+    # Outermost, so both token paths carry the same CORS headers.
+    app.wsgi_app = Cors(app.wsgi_app, current.cors_origins)  # type: ignore[method-assign]
     if current.expose_worker_pid:
         app.wsgi_app = _with_worker_pid(app.wsgi_app)  # type: ignore[assignment]
     return app

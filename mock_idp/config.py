@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_FAST_PATH": True,      # MOCK_IDP_TOKEN_FAST_PATH=0: token requests through Flask's cycle
     "CLOCK": time.time,           # tests: a callable returning epoch seconds
     "EXPOSE_WORKER_PID": False,   # tests: X-Mock-Idp-Worker header and pid in /healthz
+    "CORS_ORIGINS": "*",          # MOCK_IDP_CORS_ORIGINS: comma-separated origins, or * for any
     "DB_OWNER_PID": None,         # default store keyed by this pid (python -m mock_idp: its own)
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_FORM_MEMORY_SIZE": 64 * 1024,
@@ -42,6 +43,7 @@ class Settings:
     token_fast_path: bool
     clock: Callable[[], float]
     expose_worker_pid: bool
+    cors_origins: frozenset[str] | None  # None: any origin
     control_token: str | None = None  # None: no control API (every /mock/ path is 404)
     store: str | None = None  # a Redis URL (redis_store.py); None: the SQLite file `db`
 
@@ -91,6 +93,21 @@ def _owner(value: Any) -> int | None:
     raise ConfigError(f"DB_OWNER_PID: expected a process id, got {value!r}")
 
 
+_ORIGIN = re.compile(r"https?://[^/\s?#@]+")
+
+
+def cors_origins(value: Any) -> frozenset[str] | None:
+    """MOCK_IDP_CORS_ORIGINS: `*` (or unset) for any origin, else scheme://host[:port],..."""
+    if value is None or (isinstance(value, str) and value.strip() in ("", "*")):
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"MOCK_IDP_CORS_ORIGINS: expected comma-separated origins, got {value!r}")
+    origins = [part.strip() for part in value.split(",") if part.strip()]
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(f"MOCK_IDP_CORS_ORIGINS: {origin!r} is not an origin "
+                              "(scheme://host[:port], no path or trailing slash), or use *")
+    return frozenset(origins)
 _CONTROL_TOKEN = re.compile(r"[\x21-\x7e]+")
 
 
@@ -136,6 +153,21 @@ def settings(config: Mapping[str, Any]) -> Settings:
         token_fast_path=_flag("TOKEN_FAST_PATH", config.get("TOKEN_FAST_PATH", True)),
         clock=clock,
         expose_worker_pid=_flag("EXPOSE_WORKER_PID", config.get("EXPOSE_WORKER_PID", False)),
+        cors_origins=cors_origins(config.get("CORS_ORIGINS", "*")),
         control_token=_control_token(config.get("CONTROL_TOKEN")),
         store=_store(config.get("STORE")),
     )
+
+
+def default_state_dir() -> Path:
+    """Where the TLS mode keeps its CA across restarts (XDG state directory)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "mock-idp"
+
+
+def tls_environment(environ: Mapping[str, str]) -> tuple[str | None, Path]:
+    """MOCK_IDP_TLS_DOMAIN (unset: plain HTTP) and MOCK_IDP_STATE_DIR, for gunicorn and
+    compose; `python -m mock_idp` takes the same as --domain and --state-dir."""
+    domain = environ.get("MOCK_IDP_TLS_DOMAIN", "").strip() or None
+    state = environ.get("MOCK_IDP_STATE_DIR", "").strip()
+    return domain, (Path(state).expanduser() if state else default_state_dir())

@@ -90,6 +90,13 @@ def api_headers(response: Response) -> Response:
     return response
 
 
+def no_content() -> Response:
+    """204 with no body and so no Content-Type (Flask would say text/html)."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    return response
+
+
 def api_error_response(error: ApiError) -> Response:
     body = {"message": error.message, "code": error.code, "status": error.status,
             "contextId": context_id(), "details": error.details, "errors": []}

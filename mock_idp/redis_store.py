@@ -35,10 +35,10 @@ from werkzeug.security import check_password_hash
 from .access_tokens import Claims, TokenSigner, new_claims
 from .client_spec import ClientSpec
 from .errors import StoreError, StoreUnavailable
-from .models import CODE_LIFETIME, AuthCode, Client, Token, User, digest, rfc3339
+from .models import CODE_LIFETIME, REFRESH_LIFETIME, AuthCode, Client, RefreshToken, Token, User, digest, rfc3339
 from .seed import Seed
 from .store import _DUMMY_PASSWORD_HASH, PURGE_AFTER, password_hash
-from .store_api import PENDING_LIFETIME, Pending
+from .store_api import MAX_PASSWORD_FAILURES, MAX_PENDING, PENDING_LIFETIME, Pending
 
 PREFIX = "mock_idp:"
 TIMEOUT = 2.0  # seconds: a Redis that does not answer is down for this request
@@ -53,6 +53,45 @@ if redis.call('HSETNX', KEYS[1], 'used', '1') == 1 then
 end
 return {'used', redis.call('HGET', KEYS[1], 'token_jti') or '',
         redis.call('HGET', KEYS[1], 'token_expires_at') or ''}
+"""
+# KEYS[1] a refresh token; ARGV[1] the client id. Marks it used and returns its fields; a
+# used one returns {"used", login_id}; another client's or none: false.
+_CONSUME_REFRESH = """
+local client = redis.call('HGET', KEYS[1], 'client_id')
+if not client or client ~= ARGV[1] then return false end
+if redis.call('HSETNX', KEYS[1], 'used', '1') == 1 then
+  return redis.call('HGETALL', KEYS[1])
+end
+return {'used', redis.call('HGET', KEYS[1], 'login_id')}
+"""
+# KEYS[1] the pending record, KEYS[2] its failure count; ARGV[1] the limit, ARGV[2] the
+# count's lifetime. One more wrong password; 1 when that ended the pending login.
+_FAIL_PENDING = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local failures = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+if failures >= tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return 1
+end
+return 0
+"""
+# KEYS[1] the pending index (a sorted set in arrival order), KEYS[2] its sequence; ARGV[1]
+# the new pending login's id hash, ARGV[2] the cap, ARGV[3] the key prefix, ARGV[4] the
+# index's lifetime. Indexes it, then evicts the oldest past the cap, keys included (an
+# entry whose key has expired goes the same way).
+_CAP_PENDING = """
+redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[2]), ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2])
+if extra > 0 then
+  for _, id_hash in ipairs(redis.call('ZRANGE', KEYS[1], 0, extra - 1)) do
+    redis.call('DEL', ARGV[3] .. 'pending:' .. id_hash, ARGV[3] .. 'pending_failures:' .. id_hash)
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1)
+end
+return extra
 """
 # KEYS[1] the code; ARGV token_jti, token_expires_at: only onto a code still there.
 _NOTE = """
@@ -92,6 +131,9 @@ class RedisStore:
             raise StoreError(f"MOCK_IDP_STORE: {redacted(url)} is not a Redis URL: {error}") from None
         self._claim = self._redis.register_script(_CLAIM)
         self._note = self._redis.register_script(_NOTE)
+        self._consume_refresh = self._redis.register_script(_CONSUME_REFRESH)
+        self._fail_pending = self._redis.register_script(_FAIL_PENDING)
+        self._cap_pending = self._redis.register_script(_CAP_PENDING)
         try:
             key = self._token_key()
         except StoreUnavailable as error:
@@ -338,6 +380,51 @@ class RedisStore:
 
     def revoke_token(self, token: Token) -> None:
         self._revoke(token.jti, token.expires_at)
+        with self._up():  # revoking the access token ends the refresh token issued with it
+            refresh_hash = self._redis.getdel(PREFIX + "access_refresh:" + token.jti)
+            if refresh_hash:
+                self._redis.delete(PREFIX + "refresh:" + refresh_hash)
+
+    # -- refresh tokens -----------------------------------------------------------
+    def save_refresh_token(self, refresh_token: str, *, client_id: str, user_id: str, scope: str,
+                           login_id: str, access: Claims) -> None:
+        token_hash = digest(refresh_token)
+        key, family = PREFIX + "refresh:" + token_hash, PREFIX + "login:" + login_id
+        lifetime = REFRESH_LIFETIME + PURGE_AFTER  # kept past its use, so a late replay still ends the login
+        with self._up(), self._redis.pipeline() as pipe:  # MULTI: never a record without expiry
+            pipe.hset(key, mapping={"client_id": client_id, "user_id": user_id, "scope": scope or "",
+                                    "login_id": login_id, "expires_at": repr(self.clock() + REFRESH_LIFETIME),
+                                    "access_jti": access.jti, "access_expires_at": repr(access.expires_at)})
+            pipe.expire(key, lifetime)
+            pipe.sadd(family, token_hash)
+            pipe.expire(family, lifetime)
+            pipe.set(PREFIX + "access_refresh:" + access.jti, token_hash, ex=self._expiry(access.expires_at))
+            pipe.execute()
+
+    def consume_refresh_token(self, refresh_token: str, client_id: str) -> RefreshToken | None:
+        """Use a refresh token once (one script: check and mark). A used one presented again
+        ends its whole login: every refresh and access token of it (RFC 9700 §4.14)."""
+        with self._up():
+            result = self._consume_refresh(keys=[PREFIX + "refresh:" + digest(refresh_token)], args=[client_id])
+        if not result:
+            return None
+        if result[0] == "used":
+            self._end_login(result[1])
+            return None
+        row = {result[i]: result[i + 1] for i in range(0, len(result), 2)}
+        if self.clock() >= float(row["expires_at"]):
+            return None
+        return RefreshToken(row["client_id"], row["user_id"], row["scope"], row["login_id"])
+
+    def _end_login(self, login_id: str) -> None:
+        with self._up():
+            members = self._redis.smembers(PREFIX + "login:" + login_id)
+            for token_hash in members:
+                key = PREFIX + "refresh:" + token_hash
+                jti, expires_at = self._redis.hmget(key, "access_jti", "access_expires_at")
+                if jti:
+                    self._revoke(jti, float(expires_at))
+                self._redis.hset(key, "used", "1")
 
     def _revoke(self, jti: str, expires_at: float) -> None:
         with self._up():
@@ -394,10 +481,19 @@ class RedisStore:
         request_id, csrf = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         record = {"binding_hash": digest(binding), "csrf_hash": digest(csrf), "params": params,
                   "expires_at": self.clock() + PENDING_LIFETIME}
+        id_hash = digest(request_id)
         with self._up():
-            self._redis.set(PREFIX + "pending:" + digest(request_id), json.dumps(record),
-                            ex=PENDING_LIFETIME)
+            self._redis.set(PREFIX + "pending:" + id_hash, json.dumps(record), ex=PENDING_LIFETIME)
+            # Anyone may start a login: past MAX_PENDING the oldest go, so the store stays bounded.
+            self._cap_pending(keys=[PREFIX + "pending_index", PREFIX + "pending_seq"],
+                              args=[id_hash, MAX_PENDING, PREFIX, PENDING_LIFETIME])
         return request_id, csrf
+
+    def fail_pending(self, request_id: str) -> bool:
+        id_hash = digest(request_id)
+        with self._up():
+            return bool(self._fail_pending(keys=[PREFIX + "pending:" + id_hash, PREFIX + "pending_failures:" + id_hash],
+                                           args=[MAX_PASSWORD_FAILURES, PENDING_LIFETIME]))
 
     def get_pending(self, request_id: str) -> Pending | None:
         with self._up():
@@ -412,5 +508,9 @@ class RedisStore:
 
     def take_pending(self, request_id: str) -> bool:
         """Consume a pending login in one DEL; False if another request already did."""
+        id_hash = digest(request_id)
         with self._up():
-            return self._redis.delete(PREFIX + "pending:" + digest(request_id)) == 1
+            taken = self._redis.delete(PREFIX + "pending:" + id_hash) == 1
+            self._redis.delete(PREFIX + "pending_failures:" + id_hash)
+            self._redis.zrem(PREFIX + "pending_index", id_hash)
+            return taken

@@ -184,7 +184,7 @@ def test_updating_a_client_keeps_its_tokens(client, admin_token):
     assert client.put(f"/api/v2/oauth/clients/{CC.id}", json=body,
                       headers=bearer(admin_token)).status_code == 200
     body = client.get("/api/v2/tokens/me", headers=bearer(token)).json
-    assert body["client"]["name"] == "renamed"
+    assert body["OAuthClient"]["name"] == "renamed"
 
 
 @pytest.fixture
