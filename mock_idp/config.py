@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
 DEFAULTS: dict[str, Any] = {
     "SEED": None,                 # MOCK_IDP_SEED; None: the demo seed shipped in the package
     "DB": None,                   # MOCK_IDP_DB; None: default_db_path()
+    "STORE": None,                # MOCK_IDP_STORE=redis://host:port/db: the Redis store; None: SQLite at DB
     "LOOPBACK_ANY_PORT": False,   # MOCK_IDP_LOOPBACK_ANY_PORT=1: RFC 8252 §7.3 any-port rule
     "TOKEN_FAST_PATH": True,      # MOCK_IDP_TOKEN_FAST_PATH=0: token requests through Flask's cycle
     "CLOCK": time.time,           # tests: a callable returning epoch seconds
@@ -43,6 +45,7 @@ class Settings:
     expose_worker_pid: bool
     cors_origins: frozenset[str] | None  # None: any origin
     control_token: str | None = None  # None: no control API (every /mock/ path is 404)
+    store: str | None = None  # a Redis URL (redis_store.py); None: the SQLite file `db`
 
 
 def default_seed_path() -> Path:
@@ -122,6 +125,21 @@ def _control_token(value: Any) -> str | None:
     return value
 
 
+_STORE_SCHEMES = ("redis", "rediss", "unix")
+
+
+def _store(value: Any) -> str | None:
+    """MOCK_IDP_STORE: a Redis URL (redis://, rediss://, unix://); unset or empty: SQLite."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or urlsplit(value).scheme not in _STORE_SCHEMES or (
+            urlsplit(value).scheme != "unix" and not urlsplit(value).hostname):
+        shown = value if isinstance(value, str) and "@" not in value else "(the value given)"
+        raise ConfigError(f"MOCK_IDP_STORE: expected redis://host:port/db, rediss://... or "
+                          f"unix:///path/to/redis.sock, got {shown}")
+    return value
+
+
 def settings(config: Mapping[str, Any]) -> Settings:
     clock = config.get("CLOCK", time.time)
     if not callable(clock):
@@ -137,6 +155,7 @@ def settings(config: Mapping[str, Any]) -> Settings:
         expose_worker_pid=_flag("EXPOSE_WORKER_PID", config.get("EXPOSE_WORKER_PID", False)),
         cors_origins=cors_origins(config.get("CORS_ORIGINS", "*")),
         control_token=_control_token(config.get("CONTROL_TOKEN")),
+        store=_store(config.get("STORE")),
     )
 
 

@@ -89,6 +89,10 @@ class SqliteStore:
     def close(self) -> None:
         self._engine.close()
 
+    def ping(self) -> bool:
+        """A file on this host: there while the process is."""
+        return True
+
     # -- seed -------------------------------------------------------------------
     def apply_seed(self, seed: Seed) -> bool:
         """Apply a seed once per store (keyed by its digest); True if it was applied now.

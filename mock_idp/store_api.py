@@ -45,6 +45,10 @@ class Store(Protocol):
         """Releases this process's resources; the shared state stays."""
         ...
 
+    def ping(self) -> bool:
+        """True if the store answers now (GET /healthz); a networked engine may be down."""
+        ...
+
     # -- clients (seen by every worker on its next request after a change) ------------
     def get_client(self, client_id: str) -> Client | None:
         """The client, or None if there is none with that id."""

@@ -9,12 +9,21 @@ from mock_idp.testing import parse_login_form
 from .conftest import ALICE, implicit_params
 
 
-def test_anonymous_authorize_requests_are_capped_oldest_evicted(login, tmp_path):
+def _pending_count(request, store_engine: str, tmp_path) -> int:
+    if store_engine == "redis":
+        import redis
+
+        client = redis.Redis.from_url(request.getfixturevalue("redis_server").url)
+        return sum(1 for _ in client.scan_iter("mock_idp:pending:*"))
+    with sqlite3.connect(tmp_path / "mock_idp.sqlite3") as db:
+        return db.execute("SELECT COUNT(*) FROM pending").fetchone()[0]
+
+
+def test_anonymous_authorize_requests_are_capped_oldest_evicted(login, tmp_path, request, store_engine):
     first = login.start(**implicit_params())
     for _ in range(MAX_PENDING + 50):
         assert login.start(**implicit_params(state="x" * 500)).status_code == 200
-    with sqlite3.connect(tmp_path / "mock_idp.sqlite3") as db:
-        assert db.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == MAX_PENDING
+    assert _pending_count(request, store_engine, tmp_path) == MAX_PENDING
     # the oldest went: its form is now refused, a recent one still works
     assert login.submit(first).status_code == 400
     assert login.run(**implicit_params()).status_code == 302
