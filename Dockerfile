@@ -62,4 +62,4 @@ EXPOSE 8080 8081
 # services (compose sets PORT=8081 for the IdP). No curl in slim images: urllib.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
     CMD python3 -c "import os, urllib.request as u; u.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '8080') + '/healthz', timeout=4)"
-CMD ["gunicorn", "--workers", "2", "--graceful-timeout", "10", "service:create_app()"]
+CMD ["gunicorn", "--config", "python:service.web.gunicorn_conf", "service:create_app()"]

@@ -53,6 +53,16 @@ def evaluate(results: dict) -> list[Target]:
         _check("`users me get`, cached token, vs `python -c pass`", "<= 5x",
                _get(results, "cli", "ratios", "users_me_get"), lambda v: v <= 5, "{:.2f}x"),
     ]
+    # Issue 20: the Redis store next to SQLite, same workers (not in the errors sum above:
+    # a run without redis-server still evaluates issue 6's targets as before).
+    for key, ratio, label in (("ours_token_redis", "token_redis_vs_sqlite", "token endpoint"),
+                              ("ours_users_me_redis", "users_me_redis_vs_sqlite", "users/me")):
+        targets.append(_check(f"{label} on Redis vs on SQLite (req/s)", ">= 80%",
+                              _get(results, "ratios", ratio), lambda v: v >= 0.8, "{:.1%}"))
+        targets.append(_check(f"{label} on Redis p99 at {conns or '?'} connections", "< 20 ms",
+                              _get(results, "http", key, "p99_ms"), lambda v: v < 20, "{:.1f} ms"))
+        targets.append(_check(f"{label} on Redis errors", "0",
+                              _get(results, "http", key, "errors"), lambda v: v == 0, "{:d}"))
     for flow in ("implicit", "pkce"):
         targets.append(_check(f"{flow} login, warm browser (authorize URL -> profile saved)",
                               "< 300 ms", _get(results, "login", flow, "warm", "median_saved_ms"),
@@ -96,7 +106,9 @@ def fast_path_line(ratios: dict[str, float]) -> str | None:
 def _http_rows(results: dict) -> list[str]:
     labels = {"ours_token": "mock IdP POST /oauth/token (client credentials)",
               "ours_token_flask": "the same, token fast path off (MOCK_IDP_TOKEN_FAST_PATH=0)",
+              "ours_token_redis": "the same, on the Redis store (MOCK_IDP_STORE)",
               "ours_users_me": "mock IdP GET /api/v2/users/me",
+              "ours_users_me_redis": "the same, on the Redis store (MOCK_IDP_STORE)",
               "peer_token": "peer oauth2-mock-server POST /token",
               "ceiling": "Flask \"ok\" route (ceiling)"}
     rows = ["| endpoint | req/s | p50 ms | p99 ms | non-2xx | socket errors | server CPU us/request |",

@@ -1,7 +1,9 @@
 """One benchmark run: start every server, measure, stop them all, write the reports.
 
 The HTTP figures come in rounds: each round measures our token endpoint (with the token
-fast path on, then off: a second mock IdP with MOCK_IDP_TOKEN_FAST_PATH=0), our users/me,
+fast path on, on the Redis store (a third mock IdP, MOCK_IDP_STORE on a private
+redis-server), then fast path off: a second mock IdP with MOCK_IDP_TOKEN_FAST_PATH=0),
+our users/me on SQLite and on Redis,
 the peer and the Flask ceiling one after the other, and ratios are taken within a round
 (median over rounds), so load from elsewhere on the machine skews both sides alike.
 A part that cannot be measured is recorded with its reason, shows as "not measured"
@@ -19,11 +21,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable
 from datetime import datetime, UTC
 from pathlib import Path
 
+from devtools.redis_server import redis_server
 from devtools.servers import free_port
 
 from bench import cli_timing, fixture_cost, fixtures, login, report, servers, wrk
@@ -36,6 +40,9 @@ RATIOS = {"token_vs_peer": ("ours_token", "peer_token"),
           "users_me_vs_ceiling": ("ours_users_me", "ceiling"),
           # Not a target: what the token fast path buys (kept only at >= 1.15, issue 14).
           "token_fast_path_on_vs_off": ("ours_token", "ours_token_flask"),
+          # The Redis store next to the SQLite one, same workers (issue 20: >= 0.8 each).
+          "token_redis_vs_sqlite": ("ours_token_redis", "ours_token"),
+          "users_me_redis_vs_sqlite": ("ours_users_me_redis", "ours_users_me"),
           # Not a target: how far apart the two throughput targets are on this machine.
           "ceiling_vs_peer": ("ceiling", "peer_token")}
 
@@ -141,6 +148,10 @@ class Run:
                 flask_path = self.start(stack, "mock IdP, token fast path off", servers.mock_idp(
                     world.seed, world.root / "idp-flask-path.sqlite3", self.gunicorn,
                     self.out_dir / "bench-mock-idp-flask-path.log", token_fast_path=False))
+                redis = self.start(stack, "redis-server", redis_server(world.root / "redis"))
+                on_redis = redis and self.start(stack, "mock IdP on Redis", servers.mock_idp(
+                    world.seed, world.root / "idp-unused.sqlite3", self.gunicorn,
+                    self.out_dir / "bench-mock-idp-redis.log", store=redis.url))
                 peer = self.start(stack, "peer oauth2-mock-server",
                                   servers.peer(self.out_dir / "bench-peer.log"))
                 ceiling = self.start(stack, "Flask ceiling", servers.ceiling(
@@ -150,7 +161,8 @@ class Run:
                 token_request = wrk.Request("POST", "grant_type=client_credentials", FORM, "Basic " + basic)
                 # The two token rows one after the other in each round: their ratio is
                 # what the fast path is worth.
-                for key, server in (("ours_token", ours), ("ours_token_flask", flask_path)):
+                for key, server in (("ours_token", ours), ("ours_token_redis", on_redis),
+                                    ("ours_token_flask", flask_path)):
                     if server:
                         targets[key] = (server, "/oauth/token", token_request)
                 if ours:
@@ -161,6 +173,11 @@ class Run:
                     if token:
                         targets["ours_users_me"] = (ours, "/api/v2/users/me",
                                                     wrk.Request("GET", authorization="Bearer " + token))
+                        if redis and on_redis:
+                            self.part("a user token on Redis", lambda: targets.update(
+                                ours_users_me_redis=(on_redis, "/api/v2/users/me", wrk.Request(
+                                    "GET", authorization="Bearer " + user_token_on_redis(
+                                        redis.url, world)))))
                         self.part("CLI", lambda: self._cli(world, env))
                     else:
                         self.fail("users/me and `users me get`",
@@ -245,6 +262,25 @@ class Run:
         floor = self.results["cli"]["floor"]["median_ms"]
         self.results["cli"]["ratios"] = {k: self.results["cli"][k]["median_ms"] / floor
                                          for k in ("users_me_get", "profiles_list")}
+
+
+def user_token_on_redis(url: str, world: fixtures.World) -> str:
+    """A code-flow token for the bench user, signed with the Redis store's key (the
+    SQLite mock's login token does not verify there), issued as the mock would."""
+    from mock_idp.redis_store import RedisStore
+    from mock_idp.seed import load_seed
+
+    seed = load_seed(world.seed)
+    user = next(u for u in seed.users if u.username == world.username)
+    client_id = next(c.id for c in seed.clients if c.authorized_grant_type == "CODE")
+    store = RedisStore(url, time.time, loopback_any_port=True)
+    try:
+        client = store.get_client(client_id)
+        assert client is not None
+        return store.issue_token(client, user_id=user.id, grant_type="authorization_code",
+                                 scope="", expires_in=3600)
+    finally:
+        store.close()
 
 
 def main(settings: Settings, out_dir: Path) -> int:

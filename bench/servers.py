@@ -34,11 +34,13 @@ class Server(NamedTuple):
 
 @contextlib.contextmanager
 def mock_idp(seed: Path, db: Path, settings: GunicornSettings,
-             log: Path, token_fast_path: bool = True) -> Iterator[Server]:
+             log: Path, token_fast_path: bool = True, store: str | None = None) -> Iterator[Server]:
     """Our mock IdP exactly as shipped: gunicorn 'mock_idp:create_app()' with compose's
-    settings; token_fast_path=False is the same mock with MOCK_IDP_TOKEN_FAST_PATH=0."""
+    settings; token_fast_path=False is the same mock with MOCK_IDP_TOKEN_FAST_PATH=0;
+    store (a Redis URL) is the same mock on the Redis store (MOCK_IDP_STORE)."""
     env = {"MOCK_IDP_SEED": str(seed), "MOCK_IDP_DB": str(db), "MOCK_IDP_LOOPBACK_ANY_PORT": "1",
-           "MOCK_IDP_TOKEN_FAST_PATH": "1" if token_fast_path else "0"}
+           "MOCK_IDP_TOKEN_FAST_PATH": "1" if token_fast_path else "0",
+           **({"MOCK_IDP_STORE": store} if store else {})}
     with gunicorn("mock_idp:create_app()", env=env, workers=settings.workers,
                   threads=settings.threads, log_path=log, extra_args=settings.args()) as (base, proc):
         yield Server(base, proc.pid)

@@ -30,7 +30,7 @@ from typing import Any
 
 from service import private_dir
 
-from .processes import IDP_CONFIG, die_with_parent, gunicorn_command, stop
+from .processes import IDP_CONFIG, WEB_CONFIG, die_with_parent, gunicorn_command, stop
 
 HOST = "127.0.0.1"
 #: the port the seed's redirect URIs name; other ports need the RFC 8252 any-port rule
@@ -188,7 +188,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         preexec = die_with_parent()
         for spec, variable, env, config in (
                 ("mock_idp:create_app()", "IDP_PORT", idp_env, IDP_CONFIG),
-                ("service:create_app()", "WEB_PORT", web_env, None)):
+                ("service:create_app()", "WEB_PORT", web_env, WEB_CONFIG)):
             fd = sockets[variable].fileno()
             command = gunicorn_command(spec, f"fd://{fd}", args.workers, config)
             procs.append(subprocess.Popen(command, env=env,

@@ -16,6 +16,7 @@ from collections.abc import Callable
 #: The mock IdP's gunicorn settings as compose.yaml ships them; the flags below override
 #: only what the demo needs otherwise.
 IDP_CONFIG = "python:mock_idp.gunicorn_conf"
+WEB_CONFIG = "python:service.web.gunicorn_conf"
 
 
 def gunicorn_command(app_spec: str, bind: str, workers: int,

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,16 +42,40 @@ class NetworkLog:
         return {origin(url) for url, _ in self.requests if not url.startswith(("data:", "about:"))}
 
 
+class _Driver(threading.local):
+    """The thread's one Playwright driver, shared by nested browser() calls: Playwright's
+    sync API refuses a second driver while one runs its event loop in the same thread (a
+    test session that uses the suite's browser beside its own fixture does exactly that)."""
+
+    def __init__(self) -> None:
+        self.manager: Any = None
+        self.playwright: Any = None
+        self.users = 0
+
+
+_DRIVER = _Driver()
+
+
 @contextlib.contextmanager
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+    if _DRIVER.users == 0:
+        _DRIVER.manager = sync_playwright()
+        _DRIVER.playwright = _DRIVER.manager.start()
+    _DRIVER.users += 1
+    try:
+        instance = _DRIVER.playwright.chromium.launch(executable_path=chromium_path(), headless=True,
+                                                      args=CHROMIUM_ARGS)
         try:
             yield instance
         finally:
             instance.close()
+    finally:
+        _DRIVER.users -= 1
+        if _DRIVER.users == 0:
+            _DRIVER.playwright.stop()
+            _DRIVER.playwright = _DRIVER.manager = None
 
 
 @contextlib.contextmanager

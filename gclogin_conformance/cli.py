@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -14,6 +15,8 @@ examples:
   gclogin-conformance server http://127.0.0.1:8081 --mock
   gclogin-conformance server https://login.example --api-url https://api.example --credentials creds.toml
   gclogin-conformance server eu-west-1 --credentials creds.toml   # a Genesys Cloud region
+  gclogin-conformance client my-cli.toml               # a client, by its profile (the suite plays the IdP)
+  gclogin-conformance client gclogin                   # a shipped profile: gclogin, gc, browser-app
 """
 
 
@@ -34,7 +37,26 @@ def parser() -> argparse.ArgumentParser:
                         help="the server is gclogin's mock IdP: use its demo seed and admin API (mock-only checks run)")
     server.add_argument("--clock-url", default="", help=argparse.SUPPRESS)
     server.add_argument("pytest_args", nargs="*")
+    client = sub.add_parser("client", help="a login client, by its profile TOML (the suite plays the IdP)")
+    client.add_argument("profile", help="profile TOML, or a shipped one: gclogin, gc, browser-app")
+    client.add_argument("pytest_args", nargs="*")
     return p
+
+
+def client_profile_path(name: str) -> Path:
+    """A profile file, or the shipped profile of that name; validated here (errors name file and field)."""
+    from gclogin_conformance.client.profile import load_profile
+    from gclogin_conformance.plugin import SHIPPED_PROFILES
+
+    path = Path(name)
+    if not path.exists() and (SHIPPED_PROFILES / f"{name}.toml").exists():
+        path = SHIPPED_PROFILES / f"{name}.toml"
+    profile = load_profile(path)
+    program = profile.command[0] if profile.command else ""
+    if program and "{" not in program and not shutil.which(program) \
+            and not (Path(sys.executable).parent / program).exists():
+        raise TargetError(f"{path}: command[0]={program!r}: not found on PATH (install the client, or give its path)")
+    return path.resolve()
 
 
 def _region(url: str) -> tuple[str, str | None]:
@@ -60,6 +82,8 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
         return RunSpec("server", server=server_spec(login, args.api_url or api, args.credentials, mock=args.mock,
                                                     seed=default_seed() if args.mock else None,
                                                     clock_url=args.clock_url))
+    if args.mode == "client":
+        return RunSpec("client", client_profile=str(client_profile_path(args.profile)))
     raise TargetError(f"unknown mode {args.mode!r}")
 
 
@@ -76,5 +100,5 @@ def main(argv: list[str] | None = None) -> int:
     stack = f" against {spec.server.describe()}, web {spec.web_url or 'none'}" if spec.server else ""
     target = {"self-check": f"self-check (gclogin client, mock IdP, web service){stack}",
               "server": f"server {spec.server.describe() if spec.server else ''}",
-              "client": f"client {spec.client_profile}"}[spec.mode]  # client mode: not built yet
+              "client": f"client {spec.client_profile}"}[spec.mode]
     return run(spec, args.out, args.pytest_args, target=target)

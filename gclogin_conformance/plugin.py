@@ -29,7 +29,7 @@ from gclogin_conformance.servers import free_port, wsgi_server
 from gclogin_conformance.targets import RunSpec, ServerSpec, mock_seed_credentials, spec_from_env
 from gclogin_conformance.web_driver import Web
 
-GROUPS = {"client": "Client: gclogin (white-box)", "client-profile": "Client (by its profile)",
+GROUPS = {"client": "Client: gclogin (white-box)", "client-profile": "Client (black-box, by its profile)",
           "server": "Server", "server-mock": "Server: mock-only checks (seed, admin API, internals)",
           "web": "Web service"}
 RUNS = {"self-check": {"client", "client-profile", "server", "server-mock", "web"},
@@ -165,3 +165,22 @@ def web_base(run_spec: RunSpec, idp: Idp, tmp_path_factory) -> Iterator[str]:
 def web(web_base: str, idp: Idp) -> Web:
     """A fresh browser-like session on the web service."""
     return Web(web_base, idp)
+
+
+@pytest.fixture(scope="session")
+def client_profile(run_spec: RunSpec):
+    """The client under test: the run's profile, or the shipped gclogin profile in self-check."""
+    from gclogin_conformance.client.profile import load_profile
+
+    return load_profile(run_spec.client_profile or SHIPPED_PROFILES / "gclogin.toml")
+
+
+@pytest.fixture(scope="session")
+def client(client_profile, tmp_path_factory):
+    """The client-mode session (adversarial IdP, headless person, the logins run so far)."""
+    from gclogin_conformance.client.session import client_session
+
+    if client_profile.browser == "page":
+        pytest.skip("browser-app profiles: only the page's own checks run (see the profile)")
+    with client_session(client_profile, tmp_path_factory.mktemp("client")) as session:
+        yield session

@@ -30,6 +30,7 @@ class Web:
 
     def __post_init__(self) -> None:
         self.session = requests.Session()       # the browser's cookies for the web service
+        self.session.headers["Origin"] = self.base_url.rstrip("/")  # as a browser's form POST
         self._callback: str | None = None
 
     def get(self, path: str, **kw) -> requests.Response:

@@ -8,13 +8,15 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, authorize, clients_api, control, health, token
+from . import api, authorize, clients_api, control, health, logout, token
 from .control_sqlite import SqliteControlState
 from .config import DEFAULTS, settings
-from .errors import register_error_handlers
+from .errors import ConfigError, register_error_handlers
+from .cors import Cors
 from .extension import KEY, MockIdp
 from .oauth2 import MockAuthorizationServer
 from .seed import load_seed
+from .redis_store import RedisStore
 from .store import SqliteStore
 from .store_api import Store
 from .token_wsgi import TokenFastPath, WsgiApp
@@ -36,16 +38,26 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("authlib").setLevel(logging.INFO)
 
     # The one place that names an engine; everything else types against store_api.Store.
-    sqlite_store = SqliteStore(current.db, current.clock, current.loopback_any_port)
-    store: Store = sqlite_store
     seed = load_seed(current.seed)
-    store.apply_seed(seed)
-    # The /mock/ control API's state, on the same engine; None (and no /mock/) unless switched on.
-    control_state = SqliteControlState(sqlite_store, seed) if current.control_token else None
+    store: Store
+    control_state: SqliteControlState | None = None
+    if current.store is not None:
+        if current.control_token:
+            raise ConfigError("MOCK_IDP_CONTROL_TOKEN: the control API keeps its state in the "
+                              "SQLite store only; unset it, or MOCK_IDP_STORE")
+        store = RedisStore(current.store, current.clock, current.loopback_any_port)
+        store.apply_seed(seed)
+    else:
+        sqlite_store = SqliteStore(current.db, current.clock, current.loopback_any_port)
+        store = sqlite_store
+        store.apply_seed(seed)
+        # The /mock/ control API's state, on the same engine; None (and no /mock/) unless switched on.
+        if current.control_token:
+            control_state = SqliteControlState(sqlite_store, seed)
     server = MockAuthorizationServer(app, store)
     app.extensions[KEY] = MockIdp(current, store, server, api.make_protector(store), control_state)
 
-    for module in (authorize, token, api, clients_api, health):
+    for module in (authorize, logout, token, api, clients_api, health):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 
@@ -55,6 +67,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = TokenFastPath(app, server, app.wsgi_app)  # type: ignore[method-assign]
     if control_state is not None:
         control.install(app, control_state)  # /mock/, and recording and faults on every other path
+    # Outermost, so both token paths carry the same CORS headers.
+    app.wsgi_app = Cors(app.wsgi_app, current.cors_origins)  # type: ignore[method-assign]
     if current.expose_worker_pid:
         app.wsgi_app = _with_worker_pid(app.wsgi_app)  # type: ignore[assignment]
     return app

@@ -30,6 +30,7 @@ from .store_api import Pending
 bp = Blueprint("authorize", __name__)
 
 BINDING_COOKIE = "mock_idp_login"
+AUTHORIZE_PATH = "/oauth/authorize"
 # Far above any real authorize request, and below what a front proxy accepts
 # (gunicorn's request line limit is 4094); the werkzeug server has no limit of its own.
 MAX_QUERY_BYTES = 4096
@@ -44,13 +45,17 @@ _VSCHARS = re.compile(r"[\x20-\x7e]*")  # client_id syntax, RFC 6749 Appendix A.
 _FORM_FIELDS = ("request_id", "csrf_token", "username", "password")
 
 
-def _check_params(args: MultiDict) -> None:
+def check_single(args: MultiDict, names: tuple[str, ...]) -> None:
+    """Parameters sent at most once (RFC 6749 §3.1), on a page that never redirects for it."""
     if len(request.query_string) > MAX_QUERY_BYTES:
-        raise PageError(f"The authorization request is longer than {MAX_QUERY_BYTES} bytes.",
-                        status=414)
-    for name in _SINGLE:
+        raise PageError(f"The request is longer than {MAX_QUERY_BYTES} bytes.", status=414)
+    for name in names:
         if len(args.getlist(name)) > 1:
             raise PageError(f"The parameter '{name}' is repeated; send it once (RFC 6749 §3.1).")
+
+
+def _check_params(args: MultiDict) -> None:
+    check_single(args, _SINGLE)
     for name in _ERROR_TEXT:
         if not _ERROR_CHARS.fullmatch(args.get(name, "")):
             raise PageError(f"The parameter '{name}' contains characters that are not allowed.")
@@ -98,7 +103,7 @@ def authorize() -> Response:
         binding = secrets.token_urlsafe(24)
     request_id, csrf = mock.store.save_pending(list(request.args.items(multi=True)), binding)
     response = _login_page(grant, request_id, csrf)
-    response.set_cookie(BINDING_COOKIE, binding, path="/oauth/authorize", httponly=True,
+    response.set_cookie(BINDING_COOKIE, binding, path=AUTHORIZE_PATH, httponly=True,
                         samesite="Strict", secure=request.is_secure)
     return response
 
@@ -158,6 +163,9 @@ def login() -> Response:
     username = request.form.get("username", "")
     user = mock.store.authenticate_user(username, request.form.get("password", ""))
     if user is None:
+        if mock.store.fail_pending(posted.request_id):
+            raise PageError("Too many wrong passwords: this sign-in request has ended. "
+                            "Start the login again from your application.", status=429)
         return _login_page(posted.grant, posted.request_id, posted.csrf,
                            error="Wrong username or password.", username=username)
     _take(posted.request_id)

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, json, jsonify, request
 
 from .api import require_token
 from .client_spec import ClientSpec, ClientSpecError, client_spec
-from .errors import ApiError, api_headers
+from .errors import ApiError, api_headers, no_content
 from .extension import ext
 from .models import Client
 
@@ -22,14 +22,32 @@ _PERMISSIONS = {"GET": "oauth:client:view", "POST": "oauth:client:add",
                 "PUT": "oauth:client:edit", "DELETE": "oauth:client:delete"}
 
 
+#: Who made and changed every client, as the SDK's DomainEntityRef: the mock has no
+#: such history, so one fixed administrator.
+ADMINISTRATOR = {"id": "00000000-0000-4000-8000-0000000ad000", "name": "Mock administrator",
+                 "selfUri": "/api/v2/users/00000000-0000-4000-8000-0000000ad000"}
+PATH = "/api/v2/oauth/clients"
+
+
 def client_json(client: Client) -> dict:
+    """An OAuthClient as the SDK models it; the mock's roles are its roleIds."""
     return {
         "id": client.id, "name": client.name, "description": client.description,
-        "dateCreated": client.date_created, "authorizedGrantType": client.grant_type,
+        "dateCreated": client.date_created, "dateModified": client.date_created,
+        "createdBy": ADMINISTRATOR, "modifiedBy": ADMINISTRATOR,
+        "authorizedGrantType": client.grant_type,
         "registeredRedirectUri": list(client.redirect_uris), "scope": list(client.scope),
-        "accessTokenValiditySeconds": client.validity, "roles": list(client.roles),
-        "state": "active", "selfUri": f"/api/v2/oauth/clients/{client.id}",
+        "accessTokenValiditySeconds": client.validity, "roleIds": list(client.roles),
+        "roleDivisions": [], "state": "active", "selfUri": f"{PATH}/{client.id}",
     }
+
+
+def listing_json(entities: list[dict]) -> dict:
+    """An OAuthClientEntityListing: every client on one page, with its paging URIs."""
+    size = max(len(entities), 1)
+    page = f"{PATH}?pageSize={size}&pageNumber=1"
+    return {"entities": entities, "pageSize": size, "pageNumber": 1, "total": len(entities),
+            "pageCount": 1, "firstUri": page, "lastUri": page, "selfUri": page}
 
 
 # ClientSpec field -> Genesys JSON key: the client rules themselves are in client_spec.py.
@@ -39,15 +57,23 @@ _SPEC_KEYS = {"name": "name", "description": "description",
 
 
 def parse_client_body(body: Any) -> ClientSpec:
-    """Validate a POST/PUT body; ApiError 400 names the first bad field."""
+    """Validate a POST/PUT body; ApiError 400 names the first bad field.
+
+    Roles come as `roleIds` (the SDK's OAuthClientRequest) or, as before, `roles`.
+    """
     if not isinstance(body, dict):
         raise ApiError(400, "bad.request", "The request body must be a JSON object.")
+    if "roleIds" in body:
+        if "roles" in body:
+            raise ApiError(400, "bad.request", "roleIds: send the roles once, as roleIds.",
+                           details=[{"fieldName": "roleIds", "errorCode": "invalid.value"}])
+        body = {**body, "roles": body["roleIds"]}
     try:
         return client_spec({field: body[key] for field, key in _SPEC_KEYS.items() if key in body})
     except ClientSpecError as error:
         field = _SPEC_KEYS[error.field]
         raise ApiError(400, "bad.request", f"{field}: {error.problem}",
-                       details=[{"fieldName": field, "errorMessage": error.problem}]) from None
+                       details=[{"fieldName": field, "errorCode": "invalid.value"}]) from None
 
 
 def _json_body() -> Any:
@@ -72,15 +98,12 @@ def _require_admin() -> None:
 
 def _not_found(client_id: str) -> ApiError:
     return ApiError(404, "not.found", "The requested resource was not found.",
-                    details=[{"fieldName": "clientId", "errorMessage": "no such client"}])
+                    details=[{"fieldName": "clientId", "errorCode": "not.found", "entityId": client_id}])
 
 
 @bp.get("")
 def list_clients() -> Response:
-    entities = [client_json(c) for c in ext().store.list_clients()]
-    return jsonify({"entities": entities, "pageSize": len(entities), "pageNumber": 1,
-                    "total": len(entities), "pageCount": 1,
-                    "selfUri": "/api/v2/oauth/clients"})
+    return jsonify(listing_json([client_json(c) for c in ext().store.list_clients()]))
 
 
 @bp.post("")
@@ -111,4 +134,4 @@ def update_client(client_id: str) -> Response:
 def delete_client(client_id: str) -> Response:
     if not ext().store.delete_client(client_id):
         raise _not_found(client_id)
-    return Response(status=204)
+    return no_content()

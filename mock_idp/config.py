@@ -14,16 +14,19 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
 DEFAULTS: dict[str, Any] = {
     "SEED": None,                 # MOCK_IDP_SEED; None: the demo seed shipped in the package
     "DB": None,                   # MOCK_IDP_DB; None: default_db_path()
+    "STORE": None,                # MOCK_IDP_STORE=redis://host:port/db: the Redis store; None: SQLite at DB
     "LOOPBACK_ANY_PORT": False,   # MOCK_IDP_LOOPBACK_ANY_PORT=1: RFC 8252 §7.3 any-port rule
     "TOKEN_FAST_PATH": True,      # MOCK_IDP_TOKEN_FAST_PATH=0: token requests through Flask's cycle
     "CLOCK": time.time,           # tests: a callable returning epoch seconds
     "EXPOSE_WORKER_PID": False,   # tests: X-Mock-Idp-Worker header and pid in /healthz
+    "CORS_ORIGINS": "*",          # MOCK_IDP_CORS_ORIGINS: comma-separated origins, or * for any
     "DB_OWNER_PID": None,         # default store keyed by this pid (python -m mock_idp: its own)
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_FORM_MEMORY_SIZE": 64 * 1024,
@@ -40,7 +43,9 @@ class Settings:
     token_fast_path: bool
     clock: Callable[[], float]
     expose_worker_pid: bool
+    cors_origins: frozenset[str] | None  # None: any origin
     control_token: str | None = None  # None: no control API (every /mock/ path is 404)
+    store: str | None = None  # a Redis URL (redis_store.py); None: the SQLite file `db`
 
 
 def default_seed_path() -> Path:
@@ -88,6 +93,21 @@ def _owner(value: Any) -> int | None:
     raise ConfigError(f"DB_OWNER_PID: expected a process id, got {value!r}")
 
 
+_ORIGIN = re.compile(r"https?://[^/\s?#@]+")
+
+
+def cors_origins(value: Any) -> frozenset[str] | None:
+    """MOCK_IDP_CORS_ORIGINS: `*` (or unset) for any origin, else scheme://host[:port],..."""
+    if value is None or (isinstance(value, str) and value.strip() in ("", "*")):
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"MOCK_IDP_CORS_ORIGINS: expected comma-separated origins, got {value!r}")
+    origins = [part.strip() for part in value.split(",") if part.strip()]
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(f"MOCK_IDP_CORS_ORIGINS: {origin!r} is not an origin "
+                              "(scheme://host[:port], no path or trailing slash), or use *")
+    return frozenset(origins)
 _CONTROL_TOKEN = re.compile(r"[\x21-\x7e]+")
 
 
@@ -105,6 +125,21 @@ def _control_token(value: Any) -> str | None:
     return value
 
 
+_STORE_SCHEMES = ("redis", "rediss", "unix")
+
+
+def _store(value: Any) -> str | None:
+    """MOCK_IDP_STORE: a Redis URL (redis://, rediss://, unix://); unset or empty: SQLite."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or urlsplit(value).scheme not in _STORE_SCHEMES or (
+            urlsplit(value).scheme != "unix" and not urlsplit(value).hostname):
+        shown = value if isinstance(value, str) and "@" not in value else "(the value given)"
+        raise ConfigError(f"MOCK_IDP_STORE: expected redis://host:port/db, rediss://... or "
+                          f"unix:///path/to/redis.sock, got {shown}")
+    return value
+
+
 def settings(config: Mapping[str, Any]) -> Settings:
     clock = config.get("CLOCK", time.time)
     if not callable(clock):
@@ -118,5 +153,21 @@ def settings(config: Mapping[str, Any]) -> Settings:
         token_fast_path=_flag("TOKEN_FAST_PATH", config.get("TOKEN_FAST_PATH", True)),
         clock=clock,
         expose_worker_pid=_flag("EXPOSE_WORKER_PID", config.get("EXPOSE_WORKER_PID", False)),
+        cors_origins=cors_origins(config.get("CORS_ORIGINS", "*")),
         control_token=_control_token(config.get("CONTROL_TOKEN")),
+        store=_store(config.get("STORE")),
     )
+
+
+def default_state_dir() -> Path:
+    """Where the TLS mode keeps its CA across restarts (XDG state directory)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "mock-idp"
+
+
+def tls_environment(environ: Mapping[str, str]) -> tuple[str | None, Path]:
+    """MOCK_IDP_TLS_DOMAIN (unset: plain HTTP) and MOCK_IDP_STATE_DIR, for gunicorn and
+    compose; `python -m mock_idp` takes the same as --domain and --state-dir."""
+    domain = environ.get("MOCK_IDP_TLS_DOMAIN", "").strip() or None
+    state = environ.get("MOCK_IDP_STATE_DIR", "").strip()
+    return domain, (Path(state).expanduser() if state else default_state_dir())

@@ -52,6 +52,10 @@ class StoreError(MockIdpError):
     """The store cannot be used (e.g. a newer schema version); the message names the file."""
 
 
+class StoreUnavailable(MockIdpError):
+    """A networked store (Redis) does not answer: this request gets a 503, the next may not."""
+
+
 class ApiError(MockIdpError):
     """A Genesys API error: `{message, code, status, contextId, details, errors}`."""
 
@@ -83,6 +87,13 @@ def api_headers(response: Response) -> Response:
     """What every /api/v2 response carries: the view's, and the errors' (404s included)."""
     response.headers["ININ-Correlation-Id"] = context_id()
     response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def no_content() -> Response:
+    """204 with no body and so no Content-Type (Flask would say text/html)."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]
     return response
 
 
@@ -138,7 +149,27 @@ def _unexpected(error: Exception) -> Response:
     return page_error_response(GENERIC_500, 500)
 
 
+UNAVAILABLE = "The service is temporarily unavailable. Try again shortly."
+
+
+def store_unavailable_response(error: StoreUnavailable) -> Response:
+    """503 in the shape of the path's API; the cause goes to the log, not the client."""
+    log.warning("%s %s: %s (%s)", request.method, request.path, error, type(error.__cause__).__name__)
+    if request.path.startswith("/api/"):
+        response = api_error_response(ApiError(503, "service.unavailable", UNAVAILABLE))
+    elif request.path == "/oauth/token":
+        response = oauth_error_response(503, "temporarily_unavailable", UNAVAILABLE)
+    elif request.path.startswith("/oauth/"):
+        response = page_error_response(UNAVAILABLE, 503)
+    else:
+        response = jsonify({"error": "Service Unavailable", "message": UNAVAILABLE})
+        response.status_code = 503
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(StoreUnavailable, store_unavailable_response)
     app.register_error_handler(ApiError, api_error_response)
     app.register_error_handler(PageError, lambda e: page_error_response(e.message, e.status))
     app.register_error_handler(HTTPException, _http_error)

@@ -8,6 +8,7 @@ thread handoff per request, and they measured best (docs/performance.md).
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import gevent
@@ -15,10 +16,21 @@ from gunicorn.workers.ggevent import GeventWorker
 
 from service import GUNICORN_SETTINGS
 
+from .config import tls_environment
+from .tls import ensure_certificates, trust_instructions
+
 # --config replaces ./gunicorn.conf.py: take what every gunicorn run of ours shares.
 globals().update(GUNICORN_SETTINGS)
 
 workers = 2
+
+# MOCK_IDP_TLS_DOMAIN=mock.test: HTTPS as login.mock.test and api.mock.test, with the CA
+# in MOCK_IDP_STATE_DIR (mock_idp/tls.py); the master makes the files before it forks.
+_tls_domain, _state_dir = tls_environment(os.environ)
+if _tls_domain:
+    _tls = ensure_certificates(_state_dir, _tls_domain)
+    certfile, keyfile = str(_tls.cert), str(_tls.key)
+    print(trust_instructions(_tls_domain, _tls.ca_cert, int(os.environ.get("PORT", "443"))), flush=True)
 worker_class = "gevent"
 graceful_timeout = 10
 

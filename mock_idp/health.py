@@ -12,7 +12,11 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    body: dict = {"status": "ok"}
+    """503 while the store does not answer (a balancer then sends requests elsewhere)."""
+    healthy = ext().store.ping()
+    body: dict = {"status": "ok" if healthy else "store unavailable"}
     if ext().settings.expose_worker_pid:
         body["pid"] = os.getpid()
-    return jsonify(body)
+    response = jsonify(body)
+    response.status_code = 200 if healthy else 503
+    return response

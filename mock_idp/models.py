@@ -15,6 +15,7 @@ from service import redirect_uri_allowed
 GRANT_TYPES = ("CLIENT-CREDENTIALS", "TOKEN", "CODE")
 VALIDITY_MIN, VALIDITY_MAX, VALIDITY_DEFAULT = 300, 172800, 86400
 CODE_LIFETIME = 60
+REFRESH_LIFETIME = 7 * 86400  # seconds a refresh token may wait for its one use
 ADMIN_ROLE = "admin"
 
 # Genesys grant type -> (OAuth grant_type, response_type, token-endpoint auth methods).
@@ -69,6 +70,12 @@ class Client(ClientMixin):
     loopback_any_port: bool = field(default=False, compare=False)
 
     @property
+    def is_confidential(self) -> bool:
+        """A CODE client with a secret (Genesys's Code Authorization grant): it may
+        authenticate at the token endpoint, and gets refresh tokens when it does."""
+        return self.grant_type == "CODE" and bool(self.secret_hash)
+
+    @property
     def is_admin(self) -> bool:
         return ADMIN_ROLE in self.roles
 
@@ -100,6 +107,8 @@ class Client(ClientMixin):
         return response_type == _GRANTS[self.grant_type][1]
 
     def check_grant_type(self, grant_type: str) -> bool:
+        if grant_type == "refresh_token":
+            return self.is_confidential
         return grant_type == _GRANTS[self.grant_type][0]
 
 
@@ -115,6 +124,22 @@ class AuthCode(AuthorizationCodeMixin):
 
     def get_redirect_uri(self) -> str | None:
         return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    """A refresh token just used up: what it may renew. `login_id` names the sign-in
+    it descends from, whose every token a replay revokes (RFC 9700 §4.14)."""
+    client_id: str
+    user_id: str
+    scope: str
+    login_id: str
+
+    def check_client(self, client: ClientMixin) -> bool:
+        return self.client_id == client.get_client_id()
 
     def get_scope(self) -> str:
         return self.scope

@@ -3,13 +3,16 @@
 Requests are Authlib's Flask wrapper under a fixed https origin; the leaner wrapper that
 replaced it measured under the 15 % it had to buy (docs/performance.md) and is gone.
 
-Grants are Authlib's, subclassed only for storage hooks; PKCE is required for
-every code request and only S256 is accepted (R14). Access tokens are signed
+Grants are Authlib's, subclassed only for storage hooks. PKCE is required for every
+code request of a public client and only S256 is accepted (R14); a confidential CODE
+client (one with a secret: Genesys's Code Authorization grant) may do without it,
+authenticates at the token endpoint, and gets a single-use refresh token. Access tokens are signed
 claims (access_tokens.py): issuing one stores nothing, except which token a code
 gave, so that a replay of the code can revoke it.
 """
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from typing import Any
 
@@ -20,6 +23,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import (
     AccessDeniedError,
     InvalidClientError,
+    InvalidGrantError,
     InvalidRequestError,
     UnsupportedGrantTypeError,
 )
@@ -29,7 +33,8 @@ from flask import Flask
 from flask import request as flask_request
 from werkzeug.datastructures import MultiDict
 
-from .models import AuthCode, Client, User
+from .client_auth import authenticate_basic, authenticate_none
+from .models import AuthCode, Client, RefreshToken, User
 from .store_api import Store
 
 
@@ -92,10 +97,13 @@ class MockAuthorizationServer(AuthorizationServer):
         self.store = store
         super().__init__(app, query_client=self._query_client_by_id, save_token=self._save_token)
         self.register_token_generator("default", self._generate_token)
+        self.register_client_auth_method("client_secret_basic", authenticate_basic)
+        self.register_client_auth_method("none", authenticate_none)
         # Token grants are tried in this order: the busiest first.
         self.register_grant(ClientCredentialsGrant)
         self.register_grant(ImplicitGrant)
         self.register_grant(CodeGrant, [S256CodeChallenge(required=True)])
+        self.register_grant(RefreshTokenGrant)
 
     def _query_client_by_id(self, client_id: str) -> Client | None:
         return self.store.get_client(client_id) if isinstance(client_id, str) else None
@@ -114,12 +122,12 @@ class MockAuthorizationServer(AuthorizationServer):
         if isinstance(error, InvalidClientError) and error.status_code == 401 \
                 and not request.headers.get("Authorization"):
             error.status_code = 400
+        if isinstance(error, InvalidClientError) and error.description \
+                and error.description.startswith("The client cannot authenticate"):
+            error.description = _invalid_client_sentence(request)
         if isinstance(error, UnsupportedGrantTypeError):
             error.description = (f"grant_type={error.grant_type} is not supported; use "
-                                 "client_credentials or authorization_code.")
-        if isinstance(error, InvalidClientError) and "authenticate with methods" in (error.description or ""):
-            # Authlib's text lists Python reprs of its methods; say what is wrong instead.
-            error.description = "The client ID or secret is not valid."
+                                 "client_credentials, authorization_code or refresh_token.")
         if isinstance(error, AccessDeniedError):
             error.description = "The user cancelled the sign-in."
         return super().handle_error_response(request, error)
@@ -128,7 +136,9 @@ class MockAuthorizationServer(AuthorizationServer):
                         scope: str | None = None, expires_in: int | None = None,
                         include_refresh_token: bool = True) -> dict[str, Any]:
         """Authlib's bearer token response, Genesys-shaped: "bearer", the client's
-        validity, and no refresh token at all (R10; Genesys issues none here)."""
+        validity, and a refresh token only for a confidential Code Authorization client
+        that authenticated (R10: none for client credentials or implicit); _save_token
+        stores it."""
         scope = BearerTokenGenerator.get_allowed_scope(client, scope)
         expires_in = client.validity if expires_in is None else expires_in
         token = {"access_token": self.store.issue_token(
@@ -137,15 +147,38 @@ class MockAuthorizationServer(AuthorizationServer):
                  "token_type": "bearer", "expires_in": expires_in}
         if scope:
             token["scope"] = scope
+        if include_refresh_token and user is not None and client.is_confidential:
+            token["refresh_token"] = secrets.token_urlsafe(32)
         return token
 
     def _save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        """Nothing to store for a token, except which one a code gave (RFC 6749 §4.1.2)."""
+        """Nothing to store for an access token, except which one a code gave (RFC 6749
+        §4.1.2); a refresh token is stored with its login: a new one for a code, the
+        renewed token's for a refresh."""
         code = request.authorization_code
+        if not isinstance(code, AuthCode) and "refresh_token" not in token:
+            return
+        claims = self.store.token_claims(token["access_token"])
+        assert claims is not None  # just signed by this store
         if isinstance(code, AuthCode):
-            claims = self.store.token_claims(token["access_token"])
-            assert claims is not None  # just signed by this store
             self.store.note_code_token(code.code_hash, claims)
+        if "refresh_token" in token:
+            renewed = request.refresh_token
+            login_id = renewed.login_id if isinstance(renewed, RefreshToken) else secrets.token_urlsafe(16)
+            self.store.save_refresh_token(token["refresh_token"], client_id=claims.client_id,
+                                          user_id=request.user.id, scope=claims.scope,
+                                          login_id=login_id, access=claims)
+
+
+def _invalid_client_sentence(request: OAuth2Request) -> str:
+    """What Authlib's "cannot authenticate with methods: [...]" means, for a person."""
+    if request.headers.get("Authorization") or request.payload.data.get("client_secret"):
+        return "The client id or client secret is wrong."
+    if not request.payload.client_id:
+        return ("The request does not say which client it is: send the client id and secret "
+                "with HTTP Basic (RFC 6749 section 2.3.1), or client_id in the body for a public client.")
+    return ("This client must authenticate for this grant: send its client secret with HTTP "
+            "Basic or as client_secret in the body (RFC 6749 section 2.3.1).")
 
 
 class ImplicitGrant(grants.ImplicitGrant):
@@ -176,6 +209,32 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def authenticate_user(self, authorization_code: AuthCode) -> User | None:
         return self.server.store.get_user(authorization_code.user_id)
 
+    def generate_token(self, *args: Any, include_refresh_token: bool = True, **kwargs: Any) -> dict:
+        # A confidential client that came without its secret (PKCE alone) gets no refresh token.
+        include = include_refresh_token and self.request.auth_method != "none"
+        return super().generate_token(*args, include_refresh_token=include, **kwargs)
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    """grant_type=refresh_token with rotation: each refresh token is single-use (the
+    store's consume), and the answer carries the next one."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
+        found = self.server.store.consume_refresh_token(refresh_token, self.request.client.id)
+        if found is None:
+            raise InvalidGrantError(description="The refresh token is unknown, expired, already "
+                                    "used or another client's; sign in again.")
+        return found
+
+    def authenticate_user(self, refresh_token: RefreshToken) -> User | None:
+        return self.server.store.get_user(refresh_token.user_id)
+
+    def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
+        """Nothing to do: consume_refresh_token already used it up."""
+
 
 class S256CodeChallenge(CodeChallenge):
     """PKCE required on every code request, S256 only (R13, R14)."""
@@ -186,7 +245,19 @@ class S256CodeChallenge(CodeChallenge):
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         super().validate_code_challenge(grant, redirect_uri)
         data = grant.request.payload.data
+        if not data.get("code_challenge") and not data.get("code_challenge_method") \
+                and grant.request.client.is_confidential:
+            return  # Code Authorization: the client proves itself with its secret instead
         if not data.get("code_challenge"):
             raise InvalidRequestError("Missing 'code_challenge': PKCE with S256 is required.")
         if data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("'code_challenge_method' must be S256.")
+
+    def validate_code_verifier(self, grant: Any, result: Any) -> None:
+        request = grant.request
+        code = request.authorization_code
+        if request.auth_method == "none" and not (code and code.code_challenge):
+            raise InvalidClientError(description="This client is confidential: authenticate with "
+                                     "its client secret (HTTP Basic, or client_secret in the body), "
+                                     "or use PKCE (RFC 6749 section 3.2.1).")
+        super().validate_code_verifier(grant, result)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service import own_private_file, owned_private_dir
+
 from .errors import StoreError
 
 CHECKPOINT_INTERVAL = 0.5  # seconds between background WAL checkpoints
@@ -200,8 +202,10 @@ class SqliteEngine:
         self._local = os_thread_local()
         self._checkpointer: _Checkpointer | None = None
         self._checkpointer_lock = threading.Lock()
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        # A directory or store someone else made first (0777 in /tmp, a 0644 store with the
+        # signing key) is refused or tightened, never used as found.
+        owned_private_dir(path.parent)
+        os.close(own_private_file(path))
         self._generation = _Generation(path.with_name(path.name + "-generation"))
         enable_wal(self.conn())
         with self.write() as c:  # several workers at once: the first migrates, the rest see it

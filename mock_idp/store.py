@@ -26,10 +26,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .access_tokens import Claims, TokenSigner, new_claims
 from .client_spec import ClientSpec
-from .models import CODE_LIFETIME, AuthCode, Client, Token, User, digest, rfc3339
+from .models import CODE_LIFETIME, REFRESH_LIFETIME, AuthCode, Client, RefreshToken, Token, User, digest, rfc3339
 from .seed import Seed, SeedClient, SeedUser
 from .sqlite_engine import SqliteEngine
-from .store_api import PENDING_LIFETIME, Pending
+from .store_api import MAX_PASSWORD_FAILURES, MAX_PENDING, PENDING_LIFETIME, Pending
 from .store_schema import MIGRATIONS
 
 PURGE_AFTER = 3600        # expired codes, and revocations of expired tokens, go this long after
@@ -88,6 +88,10 @@ class SqliteStore:
 
     def close(self) -> None:
         self._engine.close()
+
+    def ping(self) -> bool:
+        """A file on this host: there while the process is."""
+        return True
 
     # -- seed -------------------------------------------------------------------
     def apply_seed(self, seed: Seed) -> bool:
@@ -241,6 +245,44 @@ class SqliteStore:
     def revoke_token(self, token: Token) -> None:
         with self._engine.write() as c:
             self._revoke(c, token.jti, token.expires_at)
+            c.execute("DELETE FROM refresh_tokens WHERE access_jti = ?", (token.jti,))
+
+    # -- refresh tokens -----------------------------------------------------------
+    def save_refresh_token(self, refresh_token: str, *, client_id: str, user_id: str, scope: str,
+                           login_id: str, access: Claims) -> None:
+        now = self.clock()
+        with self._engine.write() as c:
+            c.execute("DELETE FROM refresh_tokens WHERE expires_at < ?", (now - PURGE_AFTER,))
+            c.execute("INSERT INTO refresh_tokens (token_hash, client_id, user_id, scope, login_id,"
+                      " expires_at, access_jti, access_expires_at) VALUES (?,?,?,?,?,?,?,?)",
+                      (digest(refresh_token), client_id, user_id, scope or "", login_id,
+                       now + REFRESH_LIFETIME, access.jti, access.expires_at))
+
+    def consume_refresh_token(self, refresh_token: str, client_id: str) -> RefreshToken | None:
+        """Use a refresh token once (one atomic UPDATE ... RETURNING). A used one presented
+        again ends its whole login: every refresh token and access token of it (RFC 9700
+        §4.14). None for an unknown, expired or used token, or another client's."""
+        token_hash = digest(refresh_token)
+        with self._engine.write() as c:
+            row = c.execute("UPDATE refresh_tokens SET used = 1 WHERE token_hash = ? AND client_id = ?"
+                            " AND used = 0 RETURNING *", (token_hash, client_id)).fetchone()
+            if row is None:
+                replayed = c.execute("SELECT login_id FROM refresh_tokens WHERE token_hash = ?"
+                                     " AND client_id = ? AND used = 1",
+                                     (token_hash, client_id)).fetchone()
+                if replayed is not None:
+                    self._end_login(c, replayed["login_id"])
+                return None
+        if self.clock() >= row["expires_at"]:
+            return None
+        return RefreshToken(row["client_id"], row["user_id"], row["scope"], row["login_id"])
+
+    def _end_login(self, c: sqlite3.Connection, login_id: str) -> None:
+        family = c.execute("SELECT access_jti, access_expires_at FROM refresh_tokens"
+                           " WHERE login_id = ?", (login_id,)).fetchall()
+        for member in family:
+            self._revoke(c, member["access_jti"], member["access_expires_at"])
+        c.execute("UPDATE refresh_tokens SET used = 1 WHERE login_id = ?", (login_id,))
 
     def _revoke(self, c: sqlite3.Connection, jti: str, expires_at: float) -> None:
         """Record a revocation, and forget those whose tokens have long expired anyway."""
@@ -296,7 +338,17 @@ class SqliteStore:
             c.execute("INSERT INTO pending (id_hash, binding_hash, csrf_hash, params, expires_at)"
                       " VALUES (?,?,?,?,?)", (digest(request_id), digest(binding), digest(csrf),
                                               json.dumps(params), now + PENDING_LIFETIME))
+            # Anyone may start a login: past MAX_PENDING the oldest go, so the store stays bounded.
+            c.execute("DELETE FROM pending WHERE rowid IN (SELECT rowid FROM pending ORDER BY expires_at"
+                      " DESC, rowid DESC LIMIT -1 OFFSET ?)", (MAX_PENDING,))
         return request_id, csrf
+
+    def fail_pending(self, request_id: str) -> bool:
+        with self._engine.write() as c:
+            c.execute("UPDATE pending SET failures = failures + 1 WHERE id_hash = ?", (digest(request_id),))
+            ended = c.execute("DELETE FROM pending WHERE id_hash = ? AND failures >= ?",
+                              (digest(request_id), MAX_PASSWORD_FAILURES)).rowcount == 1
+        return ended
 
     def get_pending(self, request_id: str) -> Pending | None:
         row = self._engine.conn().execute("SELECT * FROM pending WHERE id_hash = ? AND expires_at > ?",

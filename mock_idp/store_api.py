@@ -14,10 +14,12 @@ from typing import Protocol
 
 from .access_tokens import Claims
 from .client_spec import ClientSpec
-from .models import AuthCode, Client, Token, User
+from .models import AuthCode, Client, RefreshToken, Token, User
 from .seed import Seed
 
 PENDING_LIFETIME = 600  # seconds a login form may wait for its post
+MAX_PENDING = 500       # pending logins kept at once; more evict the oldest (anonymous growth)
+MAX_PASSWORD_FAILURES = 5  # wrong passwords that end a pending login (guessing)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Releases this process's resources; the shared state stays."""
+        ...
+
+    def ping(self) -> bool:
+        """True if the store answers now (GET /healthz); a networked engine may be down."""
         ...
 
     # -- clients (seen by every worker on its next request after a change) ------------
@@ -95,7 +101,22 @@ class Store(Protocol):
 
     def revoke_token(self, token: Token) -> None:
         """Records the revocation until the token would have expired; every worker's
-        find_token sees it at once. Revoking twice is harmless."""
+        find_token sees it at once, and ends the refresh token issued with it. Revoking
+        twice is harmless."""
+        ...
+
+    # -- refresh tokens (confidential Code Authorization clients) ----------------------
+    def save_refresh_token(self, refresh_token: str, *, client_id: str, user_id: str, scope: str,
+                           login_id: str, access: Claims) -> None:
+        """Keeps a new refresh token's hash for models.REFRESH_LIFETIME seconds, with the
+        login it belongs to and the access token issued with it (revoking that access
+        token, revoke_token, also ends this refresh token)."""
+        ...
+
+    def consume_refresh_token(self, refresh_token: str, client_id: str) -> RefreshToken | None:
+        """Uses the refresh token up atomically (a single read-and-mark, never read then
+        write); None if unknown, of another client, expired or used. A used one presented
+        again revokes every access and refresh token of its login (RFC 9700 §4.14)."""
         ...
 
     # -- authorization codes ------------------------------------------------------------
@@ -127,4 +148,8 @@ class Store(Protocol):
     def take_pending(self, request_id: str) -> bool:
         """Consumes the pending request atomically; False if it was consumed already (a
         second post of the same form)."""
+        ...
+
+    def fail_pending(self, request_id: str) -> bool:
+        """Counts a wrong password; True once MAX_PASSWORD_FAILURES ended the pending login."""
         ...

@@ -68,7 +68,26 @@ def _v2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    """Refresh tokens (Code Authorization): hashed, single-use, one login per family."""
+    conn.execute("""CREATE TABLE IF NOT EXISTS refresh_tokens (
+        token_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, user_id TEXT NOT NULL,
+        scope TEXT NOT NULL, login_id TEXT NOT NULL, expires_at REAL NOT NULL,
+        used INTEGER NOT NULL DEFAULT 0, access_jti TEXT NOT NULL,
+        access_expires_at REAL NOT NULL) WITHOUT ROWID""")
+    conn.execute("CREATE INDEX IF NOT EXISTS refresh_tokens_login ON refresh_tokens (login_id)")
+    conn.execute("CREATE INDEX IF NOT EXISTS refresh_tokens_access ON refresh_tokens (access_jti)")
+
+
+def _v4(conn: sqlite3.Connection) -> None:
+    """Wrong passwords per pending login (five end it: no unlimited guessing)."""
+    if "failures" not in {row[1] for row in conn.execute("PRAGMA table_info(pending)")}:
+        conn.execute("ALTER TABLE pending ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS = (
     Migration(1, "users, clients, revoked, codes, pending", _v1),
     Migration(2, "users.extra; control API tables", _v2),
+    Migration(3, "refresh_tokens", _v3),
+    Migration(4, "pending.failures", _v4),
 )

@@ -6,12 +6,9 @@ the URL) into RFC 6749 §5.2 errors instead of silent acceptance or a 500.
 """
 from __future__ import annotations
 
-import base64
-import binascii
-from urllib.parse import unquote
-
 from flask import Blueprint, Request, Response, request
 
+from .client_auth import basic_credentials
 from .errors import oauth_error_response
 from .extension import ext
 from .oauth2 import MockAuthorizationServer
@@ -20,25 +17,6 @@ bp = Blueprint("token", __name__)
 
 PATH = "/oauth/token"
 FORM = "application/x-www-form-urlencoded"
-
-
-def _basic_client_id(header: str) -> str:
-    """The client id of a well-formed Basic header; ValueError says what is wrong."""
-    scheme, _, value = header.strip().partition(" ")
-    if scheme.lower() != "basic":
-        raise ValueError("The Authorization header must use the Basic scheme.")
-    if not value.strip():
-        raise ValueError("The Basic credentials are missing.")
-    try:
-        decoded = base64.b64decode(value.strip().encode("ascii"), validate=True).decode("utf-8")
-    except (UnicodeError, binascii.Error, ValueError):
-        raise ValueError("The Basic credentials are not valid base64 of UTF-8 text.") from None
-    client_id, sep, _secret = decoded.partition(":")
-    client_id = unquote(client_id)
-    if not sep or not client_id:
-        raise ValueError("The Basic credentials must be 'client_id:client_secret', "
-                         "each form-urlencoded.")
-    return client_id
 
 
 def _precheck(request: Request) -> Response | None:
@@ -56,7 +34,7 @@ def _precheck(request: Request) -> Response | None:
     header = request.headers.get("Authorization")
     if header is not None:
         try:
-            client_id = _basic_client_id(header)
+            client_ids = {client_id for client_id, _ in basic_credentials(header)}
         except ValueError as problem:
             response = oauth_error_response(401, "invalid_client", str(problem))
             response.headers["WWW-Authenticate"] = 'Basic realm="mock-idp"'
@@ -65,7 +43,7 @@ def _precheck(request: Request) -> Response | None:
             return oauth_error_response(400, "invalid_request", "Use one client authentication "
                                         "method: HTTP Basic or client_secret in the body (RFC 6749 §2.3).")
         # `in` first: a MultiDict .get that misses raises and catches an exception inside.
-        if "client_id" in form and form["client_id"] != client_id:
+        if "client_id" in form and form["client_id"] not in client_ids:
             return oauth_error_response(400, "invalid_request", "The 'client_id' in the body is "
                                         "not the client of the Basic credentials (RFC 6749 §3.2.1).")
     if not form.get("grant_type"):

@@ -27,7 +27,7 @@ from .gunicorn_settings import GUNICORN_SETTINGS
 from .logins import (LoginOptions, Overrides, Resolved, call_with_token, login, login_and_save, logout,
                     resolve_profile)
 from .profile_answers import profile_from_answers
-from .private_files import open_private, private_dir
+from .private_files import UnsafePathError, open_private, own_private_file, owned_private_dir, private_dir
 from .profiles import DEFAULT_PROFILE, GrantType, Profile, TokenData
 from .redirect_uris import is_valid_redirect_uri, redirect_uri_allowed
 from .security_headers import content_security_policy, security_headers
@@ -53,7 +53,7 @@ __all__ = [
     "GUNICORN_SETTINGS", "content_security_policy", "is_valid_redirect_uri", "redirect_uri_allowed",
     "security_headers",
     # files that hold secrets: 0600 in a 0700 directory
-    "open_private", "private_dir",
+    "UnsafePathError", "open_private", "own_private_file", "owned_private_dir", "private_dir",
     # the web service's app factory (lazy)
     "create_app",
 ]

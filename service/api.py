@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 from .debug_log import debug
 from .environments import Endpoints, origin
 from .errors import ApiError, AuthenticationError, NetworkError, NoResponseError, OAuthError, RedirectError
+from .untrusted import clean_secret
 
 if TYPE_CHECKING:
     from .oauth import TokenResponse
@@ -44,6 +45,7 @@ def client_credentials_token(endpoints: Endpoints, client_id: str, client_secret
     form = {"grant_type": "client_credentials"}
     if scope:
         form["scope"] = scope
+    client_id, client_secret = clean_secret("client_id", client_id), clean_secret("client_secret", client_secret)
     return _token_request(endpoints, form, {"Authorization": basic_auth_header(client_id, client_secret)},
                           timeout)
 
@@ -72,6 +74,7 @@ def api_request(endpoints: Endpoints, method: str, path: str, access_token: str,
 
     401 raises AuthenticationError, other errors ApiError with Genesys's message (§8).
     """
+    access_token = clean_secret("access_token", access_token)
     headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
     data = None
     if body is not None:
@@ -129,9 +132,14 @@ def _send(method: str, url: str, data: bytes | None, headers: dict[str, str],
     except urllib.error.HTTPError as exc:
         status, payload = exc.code, exc.read(MAX_BODY)
         exc.close()
-    except (urllib.error.URLError, ValueError) as exc:
+    except ValueError:
+        # Raised while building the request (a header or URL http.client refuses): its text
+        # quotes the header, which may be "Bearer <token>" (R25). Never show it.
+        raise NetworkError(f"cannot send the request to {origin(url)}: a header or the URL "
+                           "holds a character HTTP does not allow") from None
+    except urllib.error.URLError as exc:
         # urllib wraps what fails while connecting or sending: the server has no whole request.
-        reason = getattr(exc, "reason", exc)
+        reason = exc.reason if isinstance(exc.reason, OSError) else type(exc.reason).__name__
         raise NetworkError(f"cannot reach {origin(url)}: {reason}") from None
     except (OSError, http.client.HTTPException) as exc:
         # Raised unwrapped while waiting for or reading the answer: the request went out.

@@ -4,7 +4,9 @@ service's ``/callback`` both do with a redirect.
 GET ?code=..&state=..   PKCE: state checked, code exchanged at the login's own issuer (R26)
 GET ?error=..&state=..  an RFC 6749 error response (R3)
 GET (nothing)           the implicit relay page: its nonce'd inline script reads the
-                        fragment, scrubs history and POSTs it back same-origin (R5, R22)
+                        fragment, scrubs the tab's history entry and POSTs it back
+                        same-origin (R5, R22: the browser's on-disk history database
+                        has the token-bearing URL already; no page script can remove it)
 POST fragment=...       the implicit fragment, parsed and state-checked
 
 ``take_pending(received_state)`` returns the waiting login once and never again (R21):

@@ -25,9 +25,12 @@ from .logins import (ENV_ACCESS_TOKEN, ENV_CLIENT_SECRET, LoginOptions, Override
                     endpoints_for, login, login_and_save, logout, resolve_profile)
 from .profile_answers import ProfileAnswersError, profile_from_answers
 from .profiles import DEFAULT_PROFILE, GrantType, Profile, build_redirect_uri, format_rfc3339, masked, parse_grant_type
+from .untrusted import clean_secret
 
 IMPLICIT_WARNING = ("Warning: the implicit grant is deprecated (RFC 9700 §2.1.2); "
-                    "prefer the PKCE grant (3).")
+                    "prefer the PKCE grant (3). Its token arrives in the URL, which the browser "
+                    "writes to its history database where no page can remove it: give the client a "
+                    "short token validity (300 s) and run `gclogin logout` (revokes it) after use.")
 INVALID_CREDENTIALS = "The credentials provided are not valid."
 NOT_SAVED = "Nothing was saved."
 INTERRUPTED = "interrupted (Ctrl-C)"
@@ -140,7 +143,10 @@ def _set_override(ctx: click.Context, param: click.Parameter, value: str | None)
         raise click.BadParameter("must not be empty", param_hint=flag)
     if field_name == "environment":
         value = _environment_choice(value)
-    state.flags[field_name] = value.strip() if field_name != "access_token" else value
+    try:
+        state.flags[field_name] = clean_secret(flag, value)
+    except InvalidValueError as exc:
+        raise click.BadParameter(exc.message, param_hint=flag) from None
 
 
 def override_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -35,6 +35,31 @@ def default_config_path(env: Mapping[str, str] | None = None) -> Path:
     return Path(env.get("HOME") or Path.home()) / ".gc" / "config.toml"
 
 
+def check_config_dir(directory: Path, *, ours: bool) -> None:
+    """The directory config.toml lives in, made safe or refused (as ssh's StrictModes).
+
+    ``ours`` (gc's ``~/.gc``, which gc itself leaves 0755): tightened to 0700 when we own
+    it. Any other directory others may write to (group or world) could have config.toml
+    swapped under us: ConfigError with the one command that fixes it.
+    """
+    try:
+        info = directory.stat()
+    except FileNotFoundError:
+        return
+    mode = stat.S_IMODE(info.st_mode)
+    owned = info.st_uid == os.geteuid()
+    if ours and owned and mode & 0o077:
+        try:
+            os.chmod(directory, 0o700)
+            return
+        except OSError:
+            pass
+    if mode & 0o022:
+        fix = f"chmod go-w {directory}" if owned else f"move the file to a directory only you can write ({CONFIG_ENV})"
+        raise ConfigError(f"{directory} is writable by others ({mode:04o}), who could replace the profiles "
+                          f"and their secrets: refused; fix: {fix}", directory)
+
+
 def permission_warnings(path: Path) -> list[str]:
     """Warnings for a config file or directory others can read or write."""
     out = []
@@ -169,6 +194,7 @@ class ConfigStore:
         Looser permissions are warned about once per store.
         """
         self._check_usable()
+        check_config_dir(self.path.parent, ours=self._is_gc_dir())
         if self._warn and not self._warned:
             self._warned = True
             for line in permission_warnings(self.path):
@@ -278,6 +304,11 @@ class ConfigStore:
 
     def _ensure_dir(self) -> None:
         private_dir(self.path.parent)
+        check_config_dir(self.path.parent, ours=self._is_gc_dir())
+
+    def _is_gc_dir(self) -> bool:
+        """gc's own ``~/.gc``: safe to tighten (no other program keeps files there)."""
+        return self.path.parent.name == ".gc"
 
     def _write(self, text: str) -> None:
         directory = self.path.parent

@@ -1,11 +1,14 @@
 """The client's exceptions: one tree, turned into a one-line message in one place (cli.py).
 
-Messages are safe to print: they never contain secrets, tokens, codes or verifiers.
+Messages are safe to print: they never contain secrets, tokens, codes or verifiers, and
+text a server sent (error, error_description, an API message) passes through
+``untrusted.printable`` first.
 
     GcloginError                      base; ``str(exc)`` is the one line shown to users
     ├── ConfigError                   config.toml could not be used (names the file)
     │   ├── ConfigParseError          malformed TOML (names file, line and column)
-    │   └── ProfileNotFoundError      no such profile
+    │   ├── ProfileNotFoundError      no such profile
+    │   └── UnsafePathError           a secrets dir or file someone else owns or planted (private_files)
     ├── InvalidValueError             a bad value; names the key/parameter
     │   └── ProfileAnswersError       new-profile answers: one message per field (``errors``)
     ├── RedirectError                 a redirect/callback we cannot accept
@@ -24,6 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from .untrusted import printable
 
 
 class GcloginError(Exception):
@@ -140,7 +145,11 @@ class OAuthError(GcloginError):
         return self.error == "access_denied"
 
     def __init__(self, error: str, description: str | None = None, uri: str | None = None) -> None:
+        # The server wrote these: no terminal escapes, no screenfuls (printable).
+        error = printable(error, 80)
+        description = printable(description) if description is not None else None
         description = readable_description(error, description)
+        uri = printable(uri) if uri is not None else None
         text = f"login failed: {error}"
         if description:
             text += f": {description}"
@@ -194,6 +203,8 @@ class ApiError(GcloginError):
 
     def __init__(self, status: int, message: str, code: str | None = None,
                  body: dict | None = None) -> None:
+        message = printable(message)  # the server's text: no terminal escapes (printable)
+        code = printable(code, 80) if code is not None else None
         super().__init__(f"{message} (HTTP {status}{', ' + code if code else ''})")
         self.status = status
         self.message = message

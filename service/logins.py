@@ -17,6 +17,7 @@ from .config_store import ConfigStore
 from .environments import Endpoints, normalize_environment, resolve
 from .errors import AuthenticationError, InvalidValueError, LoginRequiredError, ProfileNotFoundError
 from .profiles import GrantType, Profile, TokenData, build_redirect_uri
+from .untrusted import clean_secret
 
 ENV_REGION = "GENESYSCLOUD_REGION"
 ENV_CLIENT_ID = "GENESYSCLOUD_OAUTHCLIENT_ID"
@@ -73,14 +74,20 @@ class Overrides:
                 region = normalize_environment(region)
             except InvalidValueError as exc:
                 raise InvalidValueError(ENV_REGION, exc.message) from None
-        return cls(environment=region, client_id=env.get(ENV_CLIENT_ID) or None,
-                   client_secret=env.get(ENV_CLIENT_SECRET) or None,
-                   access_token=env.get(ENV_ACCESS_TOKEN) or None)
+        return cls(environment=region, client_id=_secret_var(env, ENV_CLIENT_ID),
+                   client_secret=_secret_var(env, ENV_CLIENT_SECRET),
+                   access_token=_secret_var(env, ENV_ACCESS_TOKEN))
 
     def over(self, lower: Overrides) -> Overrides:
         """These values where set, else ``lower``'s (flag > environment variable)."""
         return Overrides(**{f.name: getattr(self, f.name) if getattr(self, f.name) is not None
                             else getattr(lower, f.name) for f in fields(self)})
+
+
+def _secret_var(env: Mapping[str, str], name: str) -> str | None:
+    """A GENESYSCLOUD_* value stripped (a CI secret's trailing newline); None if empty.
+    A control character inside is refused naming the variable, never the value."""
+    return clean_secret(name, env.get(name) or "") or None
 
 
 def apply_overrides(profile: Profile, overrides: Overrides) -> Profile:

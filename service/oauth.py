@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 from .environments import Endpoints
 from .errors import OAuthError, RedirectError, StateError
 from .profiles import GrantType, TokenData
+from .untrusted import has_control
 
 #: longer redirects are refused outright (browsers cap URLs well below this)
 MAX_REDIRECT_LENGTH = 64 * 1024
@@ -213,9 +214,11 @@ def token_response_from_json(data: Any) -> TokenResponse:
 
 
 def _token_from_params(params: Mapping[str, str]) -> TokenResponse:
-    token = params.get("access_token")
+    token = (params.get("access_token") or "").strip()
     if not token:
         raise RedirectError("the response has no access_token")
+    if has_control(token):
+        raise RedirectError("the access_token holds a control character (not shown): refused")
     token_type = params.get("token_type")
     if not token_type:
         raise RedirectError("the response has no token_type")

@@ -6,7 +6,10 @@ pending-login files, the loopback certificate and the dev tools cannot drift apa
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
+
+from .errors import ConfigError
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -37,4 +40,43 @@ def open_private(path: Path | str, flags: int = os.O_WRONLY, *, exclusive: bool 
     return os.open(path, flags, FILE_MODE)
 
 
-__all__ = ["DIR_MODE", "FILE_MODE", "open_private", "private_dir"]
+class UnsafePathError(ConfigError):
+    """A directory or file for secrets that someone else owns or could have replaced."""
+
+
+def owned_private_dir(path: Path | str) -> Path:
+    """``path`` as a 0700 directory of ours, or UnsafePathError.
+
+    A directory another user created first (``/tmp/mock-idp-<uid>`` made 0777 by someone
+    else), or a symlink there, is refused: whoever owns it can swap the files inside. One
+    of ours with looser modes is tightened.
+    """
+    path = private_dir(path)
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        raise UnsafePathError(f"{path} is not a directory owned by you (it may have been planted): refused; "
+                              "remove it or choose another location", path)
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        os.chmod(path, DIR_MODE)
+    return path
+
+
+def own_private_file(path: Path | str, flags: int = os.O_RDWR) -> int:
+    """A descriptor for ``path`` (created if missing), never through a symlink, checked to be
+    ours and set to 0600 (a pre-existing 0644 file holding a signing key is tightened).
+    UnsafePathError if another user owns it."""
+    fd = open_private(path, flags, exclusive=False)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            raise UnsafePathError(f"{path} is not a file owned by you: refused; remove it", path)
+        if stat.S_IMODE(info.st_mode) != FILE_MODE:
+            os.fchmod(fd, FILE_MODE)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+__all__ = ["DIR_MODE", "FILE_MODE", "UnsafePathError", "open_private", "own_private_file",
+           "owned_private_dir", "private_dir"]

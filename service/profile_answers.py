@@ -15,6 +15,7 @@ from .environments import DEFAULT_ENVIRONMENT, normalize_environment
 from .errors import InvalidValueError, ProfileAnswersError
 from .profiles import (DEFAULT_PROFILE, GrantType, Profile, build_redirect_uri, check_name, check_port,
                        check_stored_name, parse_grant_type)
+from .untrusted import clean_secret
 
 #: the answers, in the order gc asks for them
 ANSWER_FIELDS = ("name", "environment", "access_token", "grant_type", "client_id", "client_secret",
@@ -51,10 +52,10 @@ def profile_from_answers(answers: Mapping[str, Answer], *, existing: Collection[
     except InvalidValueError as exc:
         errors.setdefault("environment", exc.message)
         environment = ""
-    access_token = text("access_token")
+    access_token = _secret("access_token", text("access_token"), errors)
     grant = _grant(answers.get("grant_type"), access_token, errors)
     client_id = text("client_id").strip()
-    secret = text("client_secret")
+    secret = _secret("client_secret", text("client_secret"), errors)
     redirect_uri, secure = "", False
     if grant is not None and grant is not GrantType.NONE and not client_id:
         errors.setdefault("client_id", f"Client ID is required for {grant.label}.")
@@ -74,6 +75,15 @@ def profile_from_answers(answers: Mapping[str, Answer], *, existing: Collection[
                    client_id=client_id if grant is not GrantType.NONE else "",
                    client_secret=secret if keeps_secret else "", redirect_uri=redirect_uri,
                    secure_login_enabled=secure)
+
+
+def _secret(field: str, value: str, errors: dict[str, str]) -> str:
+    """Surrounding whitespace dropped; a control character inside is an error (never quoted)."""
+    try:
+        return clean_secret(field, value)
+    except InvalidValueError as exc:
+        errors.setdefault(field, exc.message)
+        return ""
 
 
 def _grant(value: Answer, access_token: str, errors: dict[str, str]) -> GrantType | None:

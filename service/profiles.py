@@ -22,6 +22,7 @@ from tomlkit.items import Table
 from .environments import is_loopback_host, normalize_environment
 from .errors import InvalidValueError
 from .redirect_uris import is_valid_redirect_uri
+from .untrusted import clean_secret
 
 DEFAULT_PROFILE = "DEFAULT"
 #: names `profiles new` gives new profiles (safe in URLs, shells and file names)
@@ -85,6 +86,9 @@ class TokenData:
     expires_in: int = 0
     error: str = ""
     expiry: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _clean_secrets(self, ("access_token",))
 
     def is_valid(self, now: datetime | None = None) -> bool:
         """Usable now: a token, no error, and not within EXPIRY_SKEW of its expiry."""
@@ -177,6 +181,9 @@ class Profile:
     #: profile. Not part of the value: saving the profile drops the unreadable cache.
     token_error: str = field(default="", compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        _clean_secrets(self, ("client_secret", "access_token"))
+
     @property
     def redirect_port(self) -> int:
         """Port of redirect_uri; 0 means 'pick a free port at login time'."""
@@ -184,6 +191,15 @@ class Profile:
 
     def with_token(self, token: TokenData | None) -> Profile:
         return replace(self, token_data=token, token_error="")
+
+
+def _clean_secrets(value: object, names: tuple[str, ...]) -> None:
+    """Every way a secret enters a Profile or TokenData (file, flag, form, prompt) ends here:
+    surrounding whitespace is dropped, a control character inside is refused naming the key."""
+    for name in names:
+        raw = getattr(value, name)
+        if isinstance(raw, str) and raw:
+            object.__setattr__(value, name, clean_secret(name, raw))
 
 
 def build_redirect_uri(port: int, secure: bool) -> str:

@@ -7,10 +7,12 @@ are service.callback's, shared with the web service's Flask blueprint.
 """
 from __future__ import annotations
 
+import errno
 import secrets
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -27,6 +29,12 @@ Outcome = TokenResponse | GcloginError
 #: how long a connection may take to complete its TLS handshake, or to send its request
 HANDSHAKE_TIMEOUT = 5.0
 REQUEST_TIMEOUT = 30.0
+#: connections served at once; one more closes the oldest (a browser needs two or three)
+MAX_CONNECTIONS = 32
+#: from accept to the answer sent, whatever the connection trickles in the meantime
+CONNECTION_DEADLINE = 15.0
+#: accept() failing for want of descriptors (EMFILE...): first pause, doubled up to the last
+ACCEPT_BACKOFF = (0.05, 1.0)
 #: the relay POST carries one fragment (a token, its type, lifetime, scope and state)
 MAX_BODY = 64 * 1024
 FORM = "application/x-www-form-urlencoded"
@@ -178,8 +186,20 @@ class QuietRequestHandler(BaseHTTPRequestHandler):
         return None
 
 
+_OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
 class LoopbackServer(ThreadingMixIn, HTTPServer):
-    """A threaded HTTP server on an already-listening socket (a duplicate of the caller's)."""
+    """A threaded HTTP server on an already-listening socket (a duplicate of the caller's).
+
+    A local program must not starve the login (one thread per connection, and only
+    per-read timeouts, let 200 trickling connections hold it, and at the descriptor limit
+    a failing accept() made the selector spin): at most MAX_CONNECTIONS are served at
+    once, and the one past the cap closes the *oldest* (closing the newcomer would let
+    idle connections lock the browser out); each has CONNECTION_DEADLINE from accept
+    (``reap``); and accept() out of descriptors closes the oldest and pauses accepting
+    (``paused_for``) instead of retrying at once.
+    """
 
     daemon_threads = True
 
@@ -188,6 +208,58 @@ class LoopbackServer(ThreadingMixIn, HTTPServer):
         self.socket.close()
         self.socket = sock.dup()
         self.app = app
+        self._connections: dict[socket.socket, float] = {}  # connection -> its deadline
+        self._conn_lock = threading.Lock()
+        self._backoff = 0.0
+        self._paused_until = 0.0
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        with self._conn_lock:
+            self._connections[request] = time.monotonic() + CONNECTION_DEADLINE
+            while len(self._connections) > MAX_CONNECTIONS:
+                _cut(self._evict_oldest())
+        self._backoff = 0.0
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
+        with self._conn_lock:
+            self._connections.pop(request, None)
+        super().shutdown_request(request)
+
+    def _evict_oldest(self) -> socket.socket:
+        oldest = min(self._connections, key=self._connections.__getitem__)
+        del self._connections[oldest]
+        return oldest
+
+    def reap(self) -> float | None:
+        """Cut connections past their deadline; seconds until the next one is due (None: none)."""
+        now = time.monotonic()
+        with self._conn_lock:
+            overdue = [c for c, due in self._connections.items() if due <= now]
+            for conn in overdue:
+                del self._connections[conn]
+            upcoming = min(self._connections.values(), default=None)
+        for conn in overdue:
+            _cut(conn)
+        return None if upcoming is None else max(0.0, upcoming - now)
+
+    def paused_for(self) -> float:
+        """Seconds accepting stays paused after running out of descriptors (0: accept now)."""
+        return max(0.0, self._paused_until - time.monotonic())
+
+    def out_of_descriptors(self) -> None:
+        """accept() failed with EMFILE or the like: free one, and back off (doubling)."""
+        low, high = ACCEPT_BACKOFF
+        self._backoff = min(high, self._backoff * 2 or low)
+        self._paused_until = time.monotonic() + self._backoff
+        with self._conn_lock:
+            victim = self._evict_oldest() if self._connections else None
+        if victim is not None:
+            _cut(victim)
+
+    def connection_count(self) -> int:
+        with self._conn_lock:
+            return len(self._connections)
 
     def server_bind(self) -> None:  # the socket is bound already
         return None
@@ -219,25 +291,45 @@ def make_servers(sockets: list[socket.socket], app: LoopbackApp, ssl_context: ss
         server.timeout = 0
         server.socket.setblocking(False)
         if ssl_context is not None:
-            server.get_request = _tls_accept(server.socket, ssl_context)  # type: ignore[method-assign]
+            server.get_request = _tls_accept(server, ssl_context)  # type: ignore[method-assign]
         else:
-            server.get_request = _plain_accept(server.socket)  # type: ignore[method-assign]
+            server.get_request = _plain_accept(server)  # type: ignore[method-assign]
 
 
-def _plain_accept(listener: socket.socket) -> Callable[[], tuple[socket.socket, object]]:
+def _cut(conn: socket.socket) -> None:
+    """End a connection from another thread: its handler's blocked read returns at once.
+
+    socket.socket's shutdown, not SSLSocket's (which would unwrap TLS under the reader).
+    """
+    try:
+        socket.socket.shutdown(conn, socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _accept(server: LoopbackServer, listener: socket.socket) -> tuple[socket.socket, object]:
+    try:
+        return listener.accept()  # non-blocking listener: BlockingIOError is skipped
+    except OSError as exc:
+        if exc.errno in _OUT_OF_DESCRIPTORS:
+            server.out_of_descriptors()
+        raise
+
+
+def _plain_accept(server: LoopbackServer) -> Callable[[], tuple[socket.socket, object]]:
     def get_request() -> tuple[socket.socket, object]:
-        conn, address = listener.accept()  # non-blocking listener: BlockingIOError is skipped
+        conn, address = _accept(server, server.socket)
         conn.setblocking(True)
         return conn, address
 
     return get_request
 
 
-def _tls_accept(listener: socket.socket, context: ssl.SSLContext) -> Callable[[], tuple[ssl.SSLSocket, object]]:
+def _tls_accept(server: LoopbackServer, context: ssl.SSLContext) -> Callable[[], tuple[ssl.SSLSocket, object]]:
     """A get_request for socketserver: accept, and wrap for TLS without handshaking yet."""
 
     def get_request() -> tuple[ssl.SSLSocket, object]:
-        conn, address = listener.accept()  # non-blocking listener: BlockingIOError is skipped
+        conn, address = _accept(server, server.socket)
         try:
             conn.setblocking(True)
             return context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False), address

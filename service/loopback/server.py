@@ -168,8 +168,21 @@ class _Serving:
                 selector.register(self._wake_r, selectors.EVENT_READ, None)
             except (ValueError, OSError):  # stop() closed them before this thread got going
                 return
+            listening = True
             while True:
-                for key, _ in selector.select():
+                # Connections past their deadline are cut; out of descriptors, the listening
+                # socket is left alone for a while instead of reported readable in a spin.
+                timeout = server.reap()
+                pause = server.paused_for()
+                if pause and listening:
+                    selector.unregister(server.socket)
+                    listening = False
+                elif not pause and not listening:
+                    selector.register(server.socket, selectors.EVENT_READ, server)
+                    listening = True
+                if pause:
+                    timeout = pause if timeout is None else min(timeout, pause)
+                for key, _ in selector.select(timeout):
                     if key.data is None:
                         return
                     server.handle_request()  # accept one connection (timeout 0), handled in a thread

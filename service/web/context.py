@@ -35,15 +35,28 @@ class Routes:
     server: Endpoints
 
 
+GENESYS_DOMAINS = frozenset(REGIONS.values())
+
+
 def routes_for(environment: str, *, idp_url: str | None, idp_public_url: str | None,
-               insecure: bool = False) -> Routes:
-    """Pure: the browser-facing and server-side endpoints of an environment."""
+               insecure: bool = False, allowed: frozenset[str] = frozenset()) -> Routes:
+    """Pure: the browser-facing and server-side endpoints of an environment.
+
+    The server calls what a profile names, so a profile must not turn it into a probe of
+    other hosts (SSRF: any loopback port, any https host): only Genesys Cloud's domains,
+    the configured IdP, and what ``allowed`` (``SERVICE_ALLOWED_ENVIRONMENTS``; ``*`` for
+    any) adds are reached.
+    """
     env = (environment or "").strip().rstrip("/")
     known = {u.rstrip("/").lower() for u in (idp_url, idp_public_url) if u}
     if env.lower() in known and idp_url:
         public = idp_public_url or idp_url
         return Routes(browser=Endpoints(env, public, public), server=Endpoints(env, idp_url, idp_url))
     endpoints = resolve(env or DEFAULT_ENVIRONMENT, insecure=insecure)
+    if endpoints.environment.lower() not in GENESYS_DOMAINS | allowed and "*" not in allowed:
+        raise InvalidValueError("environment", f"this web service talks only to Genesys Cloud domains and its "
+                                f"configured IdP, not {endpoints.environment}; its operator can allow more "
+                                "(SERVICE_ALLOWED_ENVIRONMENTS)")
     return Routes(browser=endpoints, server=endpoints)
 
 
@@ -60,6 +73,7 @@ class WebContext:
     timeout: float = 10.0
     retries: int = 4
     retry_delay: float = 0.25
+    allowed_environments: frozenset[str] = frozenset()
 
     @classmethod
     def from_app(cls, app: Flask) -> WebContext:
@@ -69,7 +83,8 @@ class WebContext:
                    public_url=cfg["PUBLIC_URL"], idp_url=cfg["IDP_URL"],
                    idp_public_url=cfg["IDP_PUBLIC_URL"], genesyscloud=dict(cfg["GENESYSCLOUD"]),
                    timeout=float(cfg["HTTP_TIMEOUT"]), retries=int(cfg["IDP_RETRIES"]),
-                   retry_delay=float(cfg["IDP_RETRY_DELAY"]))
+                   retry_delay=float(cfg["IDP_RETRY_DELAY"]),
+                   allowed_environments=cfg["ALLOWED_ENVIRONMENTS"])
 
     @property
     def callback_url(self) -> str:
@@ -143,7 +158,7 @@ class WebContext:
 
     def routes(self, environment: str, insecure: bool = False) -> Routes:
         return routes_for(environment, idp_url=self.idp_url, idp_public_url=self.idp_public_url,
-                          insecure=insecure)
+                          insecure=insecure, allowed=self.allowed_environments)
 
 
 def web() -> WebContext:

@@ -30,7 +30,8 @@ class CredentialsRejected(lib.OAuthError):
 
 
 def unreachable_message(exc: lib.NetworkError) -> str:
-    return f"The authorization server cannot be reached ({exc}). Nothing was saved; try again later."
+    """Generic on purpose: the OS error (refused, timed out, no route) would map ports."""
+    return "The authorization server cannot be reached. Nothing was saved; try again later."
 
 # Most specific first: the first matching class decides status and title.
 _MAPPING: tuple[tuple[type[lib.GcloginError], int, str], ...] = (

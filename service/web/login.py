@@ -3,7 +3,8 @@
 The callback at ``/callback`` is the client library's blueprint
 (``service.web.callback.callback_blueprint``, shared with the CLI's loopback server):
 a PKCE code in the query is exchanged server-side; an implicit token arrives in the
-fragment, which the library's relay page POSTs back same-origin (R22). That POST is
+fragment, which the library's relay page POSTs back same-origin (R22; the browser's
+history database still records the token-bearing URL, see README "Security"). That POST is
 bound to the session by the single-use state of the pending login rather than by a
 CSRF form token.
 """

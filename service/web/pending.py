@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from service.private_files import open_private, private_dir
+from service.private_files import own_private_file, owned_private_dir
 
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS pending (key TEXT PRIMARY KEY, created REAL NOT NULL, data TEXT NOT NULL);"
            "CREATE TABLE IF NOT EXISTS tokens (key TEXT PRIMARY KEY, created REAL NOT NULL, data TEXT NOT NULL)")
@@ -30,9 +30,8 @@ class PendingLogins:
     def __init__(self, path: Path, ttl: float) -> None:
         self.path = Path(path)
         self.ttl = ttl
-        private_dir(self.path.parent)
-        if not self.path.exists():
-            os.close(open_private(self.path, exclusive=False))
+        owned_private_dir(self.path.parent)
+        os.close(own_private_file(self.path))  # ours, 0600, not a planted link
         db = self._connect()
         try:
             db.executescript(_SCHEMA)

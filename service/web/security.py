@@ -5,6 +5,12 @@ and echoed by every POST form, compared in constant time. The CSP allows only th
 origin's stylesheet and nonce'd inline scripts (R5); ``form-action`` also lists the
 authorization server origins a login form redirects to (browsers enforce form-action
 on redirects).
+
+Against DNS rebinding (a page on ``rebind.test`` whose name now points at 127.0.0.1)
+the service answers only to its own names: the public URL's host, and the loopback
+names on the port it is bound to; any other ``Host`` gets 421. And every POST must come
+from this origin: ``Origin`` equal to it, or (where a browser leaves Origin out)
+``Sec-Fetch-Site: same-origin``. Neither header can be set by a page on another origin.
 """
 from __future__ import annotations
 
@@ -71,6 +77,83 @@ def _check_csrf() -> None:
                                "session. Reload the page and submit the form again.")
 
 
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def host_allowed(host: str, *, public_url: str, bound_port: int | None,
+                 extra: frozenset[str] = frozenset()) -> bool:
+    """Pure: ``host`` (a Host header) names this service: the public URL's host and port,
+    a loopback name on the bound port, or one of ``extra`` (``SERVICE_ALLOWED_HOSTS``)."""
+    public = urlsplit(public_url)
+    public_port = public.port or (443 if public.scheme == "https" else 80)
+    name, port = _split_host(host, default_port=public_port)
+    if name is None:
+        return False
+    if name == (public.hostname or "").lower() and port == public_port:
+        return True
+    if name in LOOPBACK_NAMES and port in (bound_port, public_port):
+        return True
+    return host.lower() in extra or name in extra
+
+
+def same_origin_post(origin: str | None, fetch_site: str | None, *, own_origins: set[str]) -> bool:
+    """Pure: a POST this origin's own pages sent (Origin one of ours, or, without a real
+    Origin, ``Sec-Fetch-Site: same-origin``). Anything else is refused."""
+    if origin is not None and origin.rstrip("/").lower() in own_origins:
+        return True
+    # Under our Referrer-Policy: no-referrer a browser sends "Origin: null" even on its own
+    # origin's forms; Sec-Fetch-Site (which no page can set) then says where it came from.
+    return (fetch_site or "").lower() == "same-origin" and origin in (None, "", "null")
+
+
+def _split_host(host: str, default_port: int) -> tuple[str | None, int | None]:
+    if not host or any(c in host for c in "/\\?#@ \t"):
+        return None, None
+    try:
+        parts = urlsplit("//" + host)
+        return (parts.hostname or "").lower() or None, parts.port or default_port
+    except ValueError:
+        return None, None
+
+
+def _bound_port() -> int | None:
+    """The port of the socket this request arrived on (gunicorn and werkzeug expose it)."""
+    for key in ("gunicorn.socket", "werkzeug.socket"):
+        sock = request.environ.get(key)
+        if sock is not None:
+            try:
+                return int(sock.getsockname()[1])
+            except (OSError, IndexError, TypeError, ValueError):
+                break
+    port = request.environ.get("SERVER_PORT", "")
+    return int(port) if str(port).isdigit() else None
+
+
+def _check_host() -> None:
+    from flask import current_app
+
+    cfg = current_app.config
+    if not host_allowed(request.host, public_url=cfg["PUBLIC_URL"], bound_port=_bound_port(),
+                        extra=cfg["ALLOWED_HOSTS"]):
+        abort(421, description="This service answers only to its own address; the Host header "
+                               "names another (possible DNS rebinding). Use the URL it was "
+                               "configured with (SERVICE_PUBLIC_URL), or add the name to "
+                               "SERVICE_ALLOWED_HOSTS.")
+
+
+def _check_origin() -> None:
+    if request.method != "POST":
+        return
+    from flask import current_app
+
+    public = urlsplit(current_app.config["PUBLIC_URL"])
+    own = {f"{public.scheme}://{public.netloc}".lower(), f"{request.scheme}://{request.host}".lower()}
+    if not same_origin_post(request.headers.get("Origin"), request.headers.get("Sec-Fetch-Site"),
+                            own_origins=own):
+        abort(403, description="This form was not sent from this service's own pages "
+                               "(the Origin header is missing or names another site).")
+
+
 def _view(endpoint: str) -> Callable[..., object] | None:
     from flask import current_app
 
@@ -105,6 +188,8 @@ def local_path_or(target: str | None, default: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Register the CSRF check, the headers and the template helpers."""
+    app.before_request(_check_host)
+    app.before_request(_check_origin)
     app.before_request(_check_csrf)
     app.after_request(_headers)
     app.jinja_env.globals.update(csp_nonce=csp_nonce, csrf_token=csrf_token,

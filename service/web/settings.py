@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 from service.config_store import default_config_path
-from service.private_files import open_private, private_dir
+from service.private_files import open_private, own_private_file, owned_private_dir
 
 GENESYSCLOUD_VARIABLES = ("GENESYSCLOUD_REGION", "GENESYSCLOUD_OAUTHCLIENT_ID",
                           "GENESYSCLOUD_OAUTHCLIENT_SECRET", "GENESYSCLOUD_ACCESS_TOKEN")
@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "PENDING_LOGIN_TTL": 600,    # seconds a started browser login stays valid
     "PENDING_DB": None,          # SQLite file of pending logins; default beside config.toml
     "SECRET_KEY_FILE": None,     # default beside config.toml
+    "ALLOWED_HOSTS": (),         # more Host names than the public URL's (comma-separated)
+    "ALLOWED_ENVIRONMENTS": (),  # environments besides Genesys's and IDP_URL (comma-separated; * any)
 }
 
 
@@ -58,6 +60,9 @@ def _derive(app: Flask) -> None:
         if cfg.get(key):
             cfg[key] = _base_url(key, str(cfg[key]))
     cfg["IDP_PUBLIC_URL"] = cfg["IDP_PUBLIC_URL"] or cfg["IDP_URL"]
+    for key in ("ALLOWED_HOSTS", "ALLOWED_ENVIRONMENTS"):
+        values = cfg[key].split(",") if isinstance(cfg[key], str) else cfg[key]
+        cfg[key] = frozenset(str(v).strip().rstrip("/").lower() for v in values if str(v).strip())
     cfg["PENDING_DB"] = Path(cfg["PENDING_DB"] or state_dir / "web-pending.sqlite3")
     secure = cfg["PUBLIC_URL"].startswith("https://")
     cfg.update(
@@ -86,7 +91,7 @@ def load_or_create_secret(path: Path) -> str:
     """
     with contextlib.suppress(FileNotFoundError):
         return _read_secret(path)
-    private_dir(path.parent)
+    owned_private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = open_private(tmp)
     try:
@@ -102,7 +107,12 @@ def load_or_create_secret(path: Path) -> str:
 
 
 def _read_secret(path: Path) -> str:
-    value = path.read_text().strip()
+    if not path.exists():
+        raise FileNotFoundError(path)
+    owned_private_dir(path.parent)
+    fd = own_private_file(path, os.O_RDONLY)  # ours, 0600, not through a symlink
+    with os.fdopen(fd) as fh:
+        value = fh.read().strip()
     if len(value) < 32:
         raise ValueError(f"{path}: secret key too short (need at least 32 characters)")
     return value

@@ -200,8 +200,11 @@ def test_gunicorn_workers_says_threads_only_where_they_count(workers, threads, w
 def _results(**over):
     base = {
         "http": {"ours_token": {"connections": 32, "p99_ms": 12.0, "errors": 0},
-                 "ours_token_flask": {"errors": 0}, "ours_users_me": {"errors": 0}},
-        "ratios": {"token_vs_peer": 3.0, "token_vs_ceiling": 0.75},
+                 "ours_token_flask": {"errors": 0}, "ours_users_me": {"errors": 0},
+                 "ours_token_redis": {"p99_ms": 15.0, "errors": 0},
+                 "ours_users_me_redis": {"p99_ms": 15.0, "errors": 0}},
+        "ratios": {"token_vs_peer": 3.0, "token_vs_ceiling": 0.75, "token_redis_vs_sqlite": 0.9,
+                   "users_me_redis_vs_sqlite": 0.85},
         "cli": {"ratios": {"users_me_get": 4.0}},
         "login": {f: {"warm": {"median_saved_ms": 250.0}, "cold": {"median_saved_ms": 2000.0}}
                   for f in ("implicit", "pkce")},
@@ -212,7 +215,7 @@ def _results(**over):
 
 def test_targets_all_pass_when_every_figure_is_within_its_target():
     targets = report.evaluate(_results())
-    assert len(targets) == 9
+    assert len(targets) == 15
     assert {t.status for t in targets} == {report.PASS}
     assert targets[2].name == "token endpoint p99 at 32 connections"
 
@@ -224,6 +227,20 @@ def test_targets_report_misses_and_unmeasured_parts():
     assert status["token endpoint vs Flask ceiling (req/s)"] == report.NOT_MEASURED
     assert status["pkce login, cold (command start -> profile saved)"] == report.NOT_MEASURED
     assert status["`users me get`, cached token, vs `python -c pass`"] == report.PASS
+
+
+def test_the_redis_store_targets_miss_below_80_percent_and_over_20_ms():
+    results = _results()
+    results["ratios"]["token_redis_vs_sqlite"] = 0.79
+    results["http"]["ours_users_me_redis"]["p99_ms"] = 20.0
+    status = {t.name: t.status for t in report.evaluate(results)}
+    assert status["token endpoint on Redis vs on SQLite (req/s)"] == report.MISS
+    assert status["users/me on Redis vs on SQLite (req/s)"] == report.PASS
+    assert status["users/me on Redis p99 at 32 connections"] == report.MISS
+    assert status["token endpoint on Redis errors"] == report.PASS
+    del results["http"]["ours_token_redis"]
+    status = {t.name: t.status for t in report.evaluate(results)}
+    assert status["token endpoint on Redis p99 at 32 connections"] == report.NOT_MEASURED
 
 
 def test_any_error_misses_the_zero_errors_target():

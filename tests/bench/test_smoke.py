@@ -39,7 +39,7 @@ def test_every_part_was_measured(smoke):
 
 
 @pytest.mark.parametrize("key", ["ours_token", "ours_token_flask", "ours_users_me", "peer_token",
-                                 "ceiling"])
+                                 "ceiling", "ours_token_redis", "ours_users_me_redis"])
 def test_each_server_answered_wrk(smoke, key):
     http = smoke[2]["http"][key]
     assert http["requests"] > 0 and http["requests_per_s"] > 0

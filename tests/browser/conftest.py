@@ -15,6 +15,8 @@ import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
+from gclogin_conformance.browser import browser as shared_browser  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -73,12 +75,8 @@ class BrowserView:
 def browser() -> Iterator[sync_api.Browser]:
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs the Debian chromium package")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with shared_browser() as browser:  # one Playwright driver for every browser of the session
+        yield browser
 
 
 @pytest.fixture

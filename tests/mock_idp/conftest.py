@@ -1,14 +1,23 @@
-"""Fixtures: a fresh mock IdP per test (private SQLite store, frozen clock) and helpers."""
+"""Fixtures: a fresh mock IdP per test (frozen clock) and helpers.
+
+`app` runs every test that uses it on both store engines (`store_engine`): a private
+SQLite file, and a Redis database flushed for the test (one redis-server per session,
+so the Redis runs are marked slow). A module whose tests are about one engine
+overrides `store_engine`.
+"""
 from __future__ import annotations
 
 import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import redis
 
+from devtools.redis_server import RedisServer
 from mock_idp import create_app
 from mock_idp.testing import FrozenClock, app_config, demo_seed, parse_login_form
 
@@ -26,14 +35,63 @@ def clock() -> FrozenClock:
     return FrozenClock()
 
 
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """One redis-server per session (a unix socket in a temp dir), stopped at the end."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.slow)])
+def store_engine(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def app(tmp_path, clock):
-    return create_app(app_config(tmp_path, CLOCK=clock))
+def store_config(request, store_engine) -> dict:
+    """create_app settings selecting the engine: nothing for SQLite, an empty Redis db."""
+    if store_engine == "sqlite":
+        return {}
+    server = request.getfixturevalue("redis_server")
+    if server.proc is None:  # a failure test stopped it and did not get to restart it
+        server.start()
+    server.flush()
+    return {"STORE": server.url}
+
+
+@pytest.fixture
+def app(tmp_path, clock, store_config):
+    app = create_app(app_config(tmp_path, CLOCK=clock, **store_config))
+    yield app
+    app.extensions["mock_idp"].store.close()
 
 
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def stored_bytes(app) -> bytes:
+    """Everything the app's store holds, as bytes: the SQLite files, or every Redis value."""
+    settings = app.extensions["mock_idp"].settings
+    if settings.store is None:
+        db = Path(settings.db)
+        return b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+    conn = redis.Redis.from_url(settings.store)
+    try:
+        parts = []
+        for key in conn.scan_iter():
+            kind = conn.type(key)
+            values = ([conn.get(key)] if kind == b"string" else
+                      [b"".join(kv) for kv in conn.hgetall(key).items()] if kind == b"hash" else
+                      list(conn.smembers(key)) if kind == b"set" else None)
+            assert values is not None, f"a Redis {kind!r} the test cannot read: {key!r}"
+            parts += [key, *values]
+        return b"".join(parts)
+    finally:
+        conn.close()
 
 
 def pkce_pair() -> tuple[str, str]:

@@ -184,7 +184,7 @@ def test_updating_a_client_keeps_its_tokens(client, admin_token):
     assert client.put(f"/api/v2/oauth/clients/{CC.id}", json=body,
                       headers=bearer(admin_token)).status_code == 200
     body = client.get("/api/v2/tokens/me", headers=bearer(token)).json
-    assert body["client"]["name"] == "renamed"
+    assert body["OAuthClient"]["name"] == "renamed"
 
 
 @pytest.fixture
@@ -196,6 +196,7 @@ def revoked_count(db: Path) -> int:
     return query_store(db, "SELECT count(*) FROM revoked")[0][0]
 
 
+@pytest.mark.parametrize("store_engine", ["sqlite"])  # Redis: its own expiry, test_redis_store.py
 def test_revocations_are_forgotten_once_their_tokens_have_expired(app, client, clock, tmp_path):
     db = tmp_path / "mock_idp.sqlite3"
     first = issue_token(app, CC.id, expires_in=300)

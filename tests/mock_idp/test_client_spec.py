@@ -53,7 +53,7 @@ def test_seed_and_admin_api_report_the_same_problem(field, value):
     with pytest.raises(ApiError) as api_error:
         parse_client_body(body)
     assert api_error.value.message == f"{json_key}: {problem}"
-    assert api_error.value.details == [{"fieldName": json_key, "errorMessage": problem}]
+    assert api_error.value.details == [{"fieldName": json_key, "errorCode": "invalid.value"}]
 
 
 @pytest.mark.parametrize("field", ["name", "grant_type"])

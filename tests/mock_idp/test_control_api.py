@@ -65,8 +65,8 @@ def test_issue_token_with_user_lifetime_and_scope(control, clock):
         "client_id": IMPLICIT.id, "user": ALICE.username, "expires_in": 600, "scope": ["a", "b"]}).json
     assert body["expires_in"] == 600 and body["scope"] == "a b"
     me = control.get("/api/v2/tokens/me", headers=bearer(body["access_token"])).json
-    assert me["user"]["id"] == ALICE.id and me["authorizedScope"] == ["a", "b"]
-    assert me["expiresInSeconds"] == 600
+    assert me["mockIdp"]["user"]["id"] == ALICE.id and me["authorizedScope"] == ["a", "b"]
+    assert me["mockIdp"]["expiresInSeconds"] == 600
     clock.advance(601)
     assert control.get("/api/v2/users/me", headers=bearer(body["access_token"])).status_code == 401
 
@@ -355,7 +355,7 @@ def test_a_dropped_connection_gets_no_answer(genesys_mock):
 def test_the_fixture_issues_tokens_and_freezes_the_clock(genesys_mock):
     token = genesys_mock.issue_token(IMPLICIT.id, ALICE.username, expires_in=60)
     me = requests.get(genesys_mock.base_url + "/api/v2/tokens/me", headers=bearer(token), timeout=10).json()
-    assert me["expiresInSeconds"] == 60
+    assert me["mockIdp"]["expiresInSeconds"] == 60
     genesys_mock.clock.advance(61)
     assert requests.get(genesys_mock.base_url + "/api/v2/tokens/me", headers=bearer(token), timeout=10).status_code == 401
     assert [r["path"] for r in genesys_mock.requests] == ["/api/v2/tokens/me"] * 2

@@ -12,6 +12,14 @@ from mock_idp.store import SqliteStore
 
 from .conftest import CC
 
+
+
+@pytest.fixture
+def store_engine() -> str:
+    """These tests are about the SQLite engine's cache (test_redis_store.py has Redis's)."""
+    return "sqlite"
+
+
 SPEC = ClientSpec("made here", "", "CLIENT-CREDENTIALS", (), (), 600, ())
 
 

@@ -41,5 +41,5 @@ def test_issue_token_refuses_unknown_ids(app):
 
 def test_issue_token_gives_a_working_token(app, client):
     token = issue_token(app, CC.id, ALICE.id, expires_in=300)
-    body = client.get("/api/v2/tokens/me", headers={"Authorization": f"Bearer {token}"}).json
+    body = client.get("/api/v2/tokens/me", headers={"Authorization": f"Bearer {token}"}).json["mockIdp"]
     assert body["expiresInSeconds"] == 300 and body["user"]["id"] == ALICE.id

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import pytest
 import tomlkit
@@ -15,7 +14,7 @@ from mock_idp.config import default_db_path
 from mock_idp.seed import SeedClient, SeedUser, parse_seed
 from mock_idp.testing import app_config, demo_seed
 
-from .conftest import ALICE, CC
+from .conftest import ALICE, CC, stored_bytes
 
 USER = {"id": "u1", "name": "U", "email": "u@example.com", "username": "u", "password": "pw"}
 CLIENT = {"id": "c1", "secret": "s", "name": "C", "authorized_grant_type": "CLIENT-CREDENTIALS",
@@ -225,7 +224,6 @@ def test_test_config_wins_over_environment(tmp_path, monkeypatch):
 
 
 def test_passwords_are_not_stored_in_clear(app, tmp_path):
-    db = Path(app.extensions["mock_idp"].settings.db)
-    raw = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+    raw = stored_bytes(app)
     assert b"alice@example.com" in raw  # the store files were read
     assert ALICE.password.encode() not in raw and CC.secret.encode() not in raw

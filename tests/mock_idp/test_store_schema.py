@@ -37,7 +37,7 @@ def test_a_new_store_gets_the_latest_schema_and_version(tmp_path, clock):
     assert stored_version(db) == [(str(LATEST),)]
     names = {r[0] for r in read(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert names == {"meta", "users", "clients", "revoked", "codes", "pending",
-                     "mock_faults", "mock_logins", "mock_requests"}  # the last three: the control API's
+                     "mock_faults", "mock_logins", "mock_requests", "refresh_tokens"}  # mock_*: the control API's
     assert "extra" in {r[1] for r in read(db, "PRAGMA table_info(users)")}
     columns = {r[1] for r in read(db, "PRAGMA table_info(codes)")}
     assert {"token_jti", "token_expires_at"} <= columns

@@ -45,7 +45,7 @@ def test_authlib_client_credentials(base):
                               timeout=TIMEOUT)
         assert token["token_type"] == "bearer" and "refresh_token" not in token
         info = s.get(base + "/api/v2/tokens/me", timeout=TIMEOUT)
-        assert info.status_code == 200 and info.json()["client"]["id"] == CC.id
+        assert info.status_code == 200 and info.json()["OAuthClient"]["id"] == CC.id
 
 
 def test_authlib_client_secret_post(base):

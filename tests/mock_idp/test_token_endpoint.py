@@ -121,7 +121,8 @@ def test_parameters_in_the_url_are_refused(client):
     ("grant_type=client_credentials&grant_type=client_credentials", "invalid_request", "repeated"),
     ("scope=a", "invalid_request", "grant_type"),
     ("grant_type=password&username=a&password=b", "unsupported_grant_type", "password"),
-    ("grant_type=refresh_token&refresh_token=x", "unsupported_grant_type", "refresh_token"),
+    # Refresh tokens exist only for confidential Code Authorization clients, never this one.
+    ("grant_type=refresh_token&refresh_token=x", "unauthorized_client", "refresh_token"),
     ("grant_type=urn%3Aietf%3Aparams", "unsupported_grant_type", "urn"),
 ])
 def test_malformed_requests(client, body, error, fragment):

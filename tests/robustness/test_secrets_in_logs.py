@@ -199,6 +199,7 @@ def test_web_service_and_idp_never_log_secrets(tmp_path: Path) -> None:
                    "GCLOGIN_CONFIG": str(config), "HOME": str(tmp_path)}
         with verbose_gunicorn("service:create_app()", web_env, web_log, port=web_port) as web:
             s = requests.Session()
+            s.headers["Origin"] = web  # as a browser's same-origin form POST
             page = s.get(web + "/profiles/new", timeout=WAIT)
             r = s.post(web + "/profiles/new", timeout=WAIT, allow_redirects=False, data={
                 "csrf_token": _csrf(page.text), "name": "cc", "environment": tap.url,

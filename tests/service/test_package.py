@@ -22,7 +22,7 @@ PUBLIC = {
     "RedirectError", "StateError",
     "GUNICORN_SETTINGS", "content_security_policy", "is_valid_redirect_uri", "redirect_uri_allowed",
     "security_headers",
-    "open_private", "private_dir",
+    "UnsafePathError", "open_private", "own_private_file", "owned_private_dir", "private_dir",
     "create_app",
 }
 

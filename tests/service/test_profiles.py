@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from service.errors import InvalidValueError
 from service.profiles import (GrantType, Profile, TokenData, load_profiles, masked, parse_grant_type,
                               profile_from_table, profile_to_table, remove_profile, set_profile)
+from service.untrusted import has_control
 
 GC_FILE = '''\
 # written by gc
@@ -35,21 +36,23 @@ environment = "usw2.pure.cloud"
 
 names = st.from_regex(r"[A-Za-z0-9_-]{1,20}", fullmatch=True)
 text = st.text(max_size=40)
+#: secrets as they are kept: stripped, no control character (Profile refuses others, test_untrusted)
+secrets = text.filter(lambda t: t == t.strip() and not has_control(t))
 ports = st.integers(0, 65535)
 expiries = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2200, 1, 1),
                         timezones=st.just(UTC))
-tokens = st.builds(TokenData, access_token=text, token_type=st.sampled_from(["bearer", "Bearer", ""]),
+tokens = st.builds(TokenData, access_token=secrets, token_type=st.sampled_from(["bearer", "Bearer", ""]),
                    expires_in=st.integers(0, 172800), error=text, expiry=st.none() | expiries)
 extra_keys = st.from_regex(r"[a-z][a-z_]{0,15}", fullmatch=True).filter(
     lambda k: k not in {"grant_type", "client_credentials", "client_secret", "redirect_uri", "environment",
                         "access_token", "secure_login_enabled", "oauth_token_data", "insecure_http_enabled"})
 extra_values = st.one_of(text, st.booleans(), st.integers(-2**31, 2**31), st.lists(text, max_size=3))
 profiles = st.builds(
-    Profile, name=names, grant_type=st.sampled_from(list(GrantType)), client_id=text, client_secret=text,
+    Profile, name=names, grant_type=st.sampled_from(list(GrantType)), client_id=text, client_secret=secrets,
     redirect_uri=st.one_of(st.just(""), st.builds(lambda s, p: f"{s}://localhost:{p}",
                                                   st.sampled_from(["http", "https"]), ports)),
     environment=st.sampled_from(["", "mypurecloud.com", "eu-west-1", "http://127.0.0.1:8081"]),
-    access_token=text, secure_login_enabled=st.booleans(), token_data=st.none() | tokens,
+    access_token=secrets, secure_login_enabled=st.booleans(), token_data=st.none() | tokens,
     insecure=st.booleans(), extra=st.dictionaries(extra_keys, extra_values, max_size=4))
 
 

@@ -5,10 +5,19 @@ import re
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 from service import create_app
 
 IDP = "http://127.0.0.1:9"  # nothing listens there; tests that need an IdP start one
+
+
+class BrowserClient(FlaskClient):
+    """Flask's test client sending what every browser sends on a same-origin form POST."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ORIGIN"] = "http://localhost"
 
 
 def make_app(tmp_path: Path, **overrides):
@@ -16,7 +25,9 @@ def make_app(tmp_path: Path, **overrides):
               "SECRET_KEY": "test-secret-key-" + "x" * 32, "PUBLIC_URL": "http://127.0.0.1:8080",
               "IDP_URL": IDP, "IDP_RETRIES": 0}
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = BrowserClient
+    return app
 
 
 @pytest.fixture

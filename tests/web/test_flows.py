@@ -144,7 +144,7 @@ def test_forged_state_is_refused_and_the_real_login_still_works(stack, idp_url):
                                client_id=IMPLICIT_CLIENT)
     location = walker.idp_sign_in(start.headers["Location"])
     forged = walker.http.post(walker.web + "/callback", timeout=10, allow_redirects=False,
-                              data={"fragment": "access_token=evil&token_type=bearer&state=forged"})
+                              headers={"Origin": walker.web}, data={"fragment": "access_token=evil&token_type=bearer&state=forged"})
     assert forged.status_code == 400 and "state" in forged.text
     assert walker.back_at_callback(location).status_code == 303
 

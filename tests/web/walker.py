@@ -39,7 +39,7 @@ class Walker:
     def post_form(self, path: str, data: dict, token_page: str = "/profiles/new") -> requests.Response:
         token = hidden(self.get(token_page).text, "csrf_token")
         return self.http.post(self.web + path, data={"csrf_token": token, **data},
-                              allow_redirects=False, timeout=TIMEOUT)
+                              allow_redirects=False, timeout=TIMEOUT, headers={"Origin": self.web})
 
     def new_profile(self, **fields) -> requests.Response:
         data = {"name": "DEFAULT", "redirect_port": "0"}
@@ -73,7 +73,7 @@ class Walker:
         action = re.search(r'<form id="relay" method="post" action="([^"]+)"', page.text).group(1)
         assert urlsplit(action).netloc in ("", urlsplit(self.web).netloc)  # same origin
         return self.http.post(urljoin(url, action), data={"fragment": fragment},
-                              timeout=TIMEOUT, allow_redirects=False)
+                              timeout=TIMEOUT, allow_redirects=False, headers={"Origin": self.web})
 
     def browser_login(self, start: requests.Response, user: tuple[str, str] = ALICE) -> requests.Response:
         """From the service's redirect to the IdP to the page after the callback."""
