@@ -17,10 +17,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 TIMEOUT_MS = 15_000
 
 
+class BrowserUnavailable(RuntimeError):
+    """No chromium here: the checks that need the headless person cannot run."""
+
+
 def chromium_path() -> str:
     path = os.environ.get("CONFORMANCE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     if not os.path.exists(path):
-        raise RuntimeError(f"{path} is missing: install Debian's chromium (apt-get install chromium) "
+        raise BrowserUnavailable(f"{path} is missing: install Debian's chromium (apt-get install chromium) "
                            "or set CONFORMANCE_CHROMIUM")
     return path
 
