@@ -28,8 +28,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from service import private_dir
+from service import open_private, private_dir
 
+from .seeds import seed_with_callback, web_callback
 from .processes import IDP_CONFIG, WEB_CONFIG, die_with_parent, gunicorn_command, stop
 
 HOST = "127.0.0.1"
@@ -171,13 +172,19 @@ def run(argv: Sequence[str] | None = None) -> int:
     state_dir = args.state_dir.resolve()
     private_dir(state_dir, tighten_existing=True)
     seed = (args.seed or default_seed()).resolve()
+    idp_url, web_url = f"http://{HOST}:{args.idp_port}", f"http://{HOST}:{args.web_port}"
     try:
-        facts = demo_facts(tomllib.loads(seed.read_text(encoding="utf-8")))
+        text = seed.read_text(encoding="utf-8")
+        facts = demo_facts(tomllib.loads(text))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         print(f"demo: cannot read the seed file {seed}: {exc}", file=sys.stderr)
         return 2
-    idp_env, web_env = environments(state_dir, args.idp_port, args.web_port, seed, os.environ)
-    idp_url, web_url = f"http://{HOST}:{args.idp_port}", f"http://{HOST}:{args.web_port}"
+    # The web service's callback names the IdP's port (one per issuer, R26): register it.
+    served_seed = state_dir / "seed.toml"
+    fd = open_private(served_seed, os.O_WRONLY | os.O_TRUNC, exclusive=False)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(seed_with_callback(text, web_callback(web_url, idp_url), like_port=SEED_WEB_PORT))
+    idp_env, web_env = environments(state_dir, args.idp_port, args.web_port, served_seed, os.environ)
 
     for signum in STOP_SIGNALS:
         signal.signal(signum, _raise_stop)

@@ -17,11 +17,12 @@ from typing import Any
 
 from flask import Flask
 
+from .client_spec import ClientSpec
 from .config import default_seed_path
 from .extension import KEY, MockIdp
 from .seed import Seed, load_seed
 
-__all__ = ["FrozenClock", "LoginForm", "app_config", "demo_seed", "issue_token",
+__all__ = ["FrozenClock", "LoginForm", "add_redirect_uris", "app_config", "demo_seed", "issue_token",
            "parse_login_form"]
 
 _GRANT_OF = {"CLIENT-CREDENTIALS": "client_credentials", "TOKEN": "implicit",
@@ -63,6 +64,19 @@ def issue_token(app: Flask, client_id: str, user_id: str | None = None, *,
     return mock.store.issue_token(client, user_id=user_id, grant_type=_GRANT_OF[client.grant_type],
                                   scope=" ".join(client.scope),
                                   expires_in=client.validity if expires_in is None else expires_in)
+
+
+def add_redirect_uris(app: Flask, *uris: str, grant_types: tuple[str, ...] = ("TOKEN", "CODE")) -> None:
+    """Register more redirect URIs on every client of those grants (the browser ones): for
+    a web app under test whose callback names a port or path known only at run time."""
+    mock: MockIdp = app.extensions[KEY]
+    for client in mock.store.list_clients():
+        if client.grant_type in grant_types:
+            added = tuple(u for u in uris if u not in client.redirect_uris)
+            spec = ClientSpec(name=client.name, description=client.description, grant_type=client.grant_type,
+                              redirect_uris=client.redirect_uris + added, scope=client.scope,
+                              validity=client.validity, roles=client.roles)
+            mock.store.update_client(client.id, spec)
 
 
 class LoginForm(HTMLParser):

@@ -25,6 +25,7 @@ from .logins import (ENV_ACCESS_TOKEN, ENV_CLIENT_SECRET, LoginOptions, Override
                     endpoints_for, login, login_and_save, logout, resolve_profile)
 from .profile_answers import ProfileAnswersError, profile_from_answers
 from .profiles import DEFAULT_PROFILE, GrantType, Profile, build_redirect_uri, format_rfc3339, masked, parse_grant_type
+from .mixup import refuse_mixup
 from .untrusted import clean_secret
 
 IMPLICIT_WARNING = ("Warning: the implicit grant is deprecated (RFC 9700 §2.1.2); "
@@ -455,6 +456,7 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
     profile = replace(profile, insecure=state.insecure, extra=extra)
 
     if not access_token:
+        refuse_mixup(profile, store.valid_profiles())
         options = LoginOptions(open_browser=not no_browser, timeout=timeout, insecure=state.insecure)
         try:
             token = login(profile, options, echo=_echo_err)

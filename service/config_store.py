@@ -232,6 +232,10 @@ class ConfigStore:
                     out[name] = exc.in_file(self.path)
         return out
 
+    def valid_profiles(self) -> list[Profile]:
+        """The profiles that load: for checks across profiles, which one bad profile must not block."""
+        return [p for p in self.profile_results().values() if isinstance(p, Profile)]
+
     def names(self) -> list[str]:
         """Profile names without validating their contents (for listings)."""
         return [name for name, item in self.load().items() if isinstance(item, dict)]

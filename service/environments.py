@@ -82,6 +82,26 @@ def origin(url: str | None) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+_ID_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789.-")
+
+
+def issuer_id(login_url: str) -> str:
+    """Pure: one path segment per issuer (host and port of its login URL), for redirect
+    URIs that say which authorization server a response comes back from (mix-up, R26).
+
+    ``login.mypurecloud.com``, ``127.0.0.1_8081``. A byte a host name cannot hold (IPv6
+    colons, non-ASCII) becomes ``~`` and two hex digits, and ``_`` starts the port (left
+    out only for https on 443): two issuers never share an id, and every character is
+    unreserved, so no browser rewrites it.
+    """
+    parts = urlsplit(login_url)
+    host = (parts.hostname or "").lower()
+    ident = "".join(chr(b) if b in _ID_CHARS else f"~{b:02x}" for b in host.encode("utf-8"))
+    https = parts.scheme.lower() == "https"
+    port = parts.port or (443 if https else 80)
+    return ident if https and port == 443 else f"{ident}_{port}"
+
+
 def normalize_environment(value: str) -> str:
     """The value to store in a profile: region names become domains; URLs lose a trailing /.
 

@@ -17,6 +17,7 @@ from .config_store import ConfigStore
 from .environments import Endpoints, normalize_environment, resolve
 from .errors import AuthenticationError, InvalidValueError, LoginRequiredError, ProfileNotFoundError
 from .profiles import GrantType, Profile, TokenData, build_redirect_uri
+from .mixup import refuse_mixup
 from .untrusted import clean_secret
 
 ENV_REGION = "GENESYSCLOUD_REGION"
@@ -166,7 +167,10 @@ def login(profile: Profile, options: LoginOptions = LoginOptions(),
 
 def login_and_save(store: ConfigStore, resolved: Resolved, options: LoginOptions = LoginOptions(),
                    echo: Callable[[str], None] = print, env: Mapping[str, str] | None = None) -> TokenData:
-    """Log in and cache the token in the profile (unless overrides are in effect)."""
+    """Log in and cache the token in the profile (unless overrides are in effect).
+
+    A browser login that could be a mix-up (service.mixup) is refused before it starts."""
+    refuse_mixup(resolved.profile, store.valid_profiles())
     token = login(resolved.profile, options, echo, env)
     if resolved.persist:
         store_token(store, resolved.profile.name, token)

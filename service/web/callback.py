@@ -32,7 +32,8 @@ def default_on_error(pending: PendingLogin | None, error: GcloginError) -> Respo
 def callback_blueprint(*, take_pending: TakePending, on_success: OnSuccess,
                        on_error: OnError = default_on_error, exchange: Exchange = default_exchange,
                        path: str = "/", name: str = "gclogin_callback") -> Blueprint:
-    """A blueprint serving the callback at ``path`` (the web service: "/callback")."""
+    """A blueprint serving the callback at ``path`` (the web service: "/callback/<issuer>";
+    route variables are for ``take_pending``, which can read them from the request)."""
     bp = Blueprint(name, __name__)
 
     def answer(done: Completion) -> ResponseReturnValue:
@@ -42,13 +43,13 @@ def callback_blueprint(*, take_pending: TakePending, on_success: OnSuccess,
         return on_success(done.pending, done.outcome)
 
     @bp.get(path, endpoint="callback")
-    def callback() -> ResponseReturnValue:
+    def callback(**_route: str) -> ResponseReturnValue:
         if is_response(request.query_string.decode("latin-1")):
             return answer(complete_code(request.query_string, take_pending, exchange))
         return Response(relay_page(g.gclogin_nonce, request.path), mimetype="text/html")
 
     @bp.post(path, endpoint="relay")
-    def relay() -> ResponseReturnValue:
+    def relay(**_route: str) -> ResponseReturnValue:
         return answer(complete_fragment(request.form.get("fragment", ""), take_pending))
 
     @bp.before_request

@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Flask, current_app, session
 
 from service.config_store import ConfigStore
-from service.environments import DEFAULT_ENVIRONMENT, REGIONS, Endpoints, resolve
+from service.environments import DEFAULT_ENVIRONMENT, REGIONS, Endpoints, issuer_id, resolve
 from service.errors import InvalidValueError
 from service.logins import ENV_CLIENT_ID, ENV_CLIENT_SECRET, Resolved, resolve_profile, store_token
 from service.profiles import GrantType, Profile, TokenData, set_profile
@@ -25,6 +25,7 @@ from .pending import PendingLogins
 
 
 SESSION_ID = "sid"  # opaque id of this browser session's server-side tokens
+CALLBACK_PREFIX = "/callback/"  # + the issuer id: the web service's redirect URIs
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,11 @@ def routes_for(environment: str, *, idp_url: str | None, idp_public_url: str | N
     return Routes(browser=endpoints, server=endpoints)
 
 
+def callback_url(public_url: str, routes: Routes) -> str:
+    """Pure: the web service's redirect URI for one issuer (the browser's login URL names it)."""
+    return f"{public_url.rstrip('/')}{CALLBACK_PREFIX}{issuer_id(routes.browser.login_url)}"
+
+
 @dataclass
 class WebContext:
     """The service's stores and settings."""
@@ -86,10 +92,11 @@ class WebContext:
                    retry_delay=float(cfg["IDP_RETRY_DELAY"]),
                    allowed_environments=cfg["ALLOWED_ENVIRONMENTS"])
 
-    @property
-    def callback_url(self) -> str:
-        """The redirect URI registered for the web service: ``<public URL>/callback``."""
-        return self.public_url + "/callback"
+    def callback_url(self, environment: str, insecure: bool = False) -> str:
+        """The redirect URI to register for logins at ``environment``:
+        ``<public URL>/callback/<issuer id>``, one per issuer, so a response that comes
+        back from another authorization server than the login went to is seen (R26)."""
+        return callback_url(self.public_url, self.routes(environment, insecure))
 
     def default_environment(self) -> str:
         """The new-profile default: this deployment's IdP, else the region, else gc's."""
@@ -166,4 +173,4 @@ def web() -> WebContext:
     return current_app.extensions["gclogin"]
 
 
-__all__ = ["Routes", "WebContext", "routes_for", "web"]
+__all__ = ["CALLBACK_PREFIX", "Routes", "WebContext", "callback_url", "routes_for", "web"]

@@ -12,16 +12,17 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import session
 
 from service import api, oauth
 from service import logins as library
 from service.environments import Endpoints
-from service.errors import NetworkError, NoResponseError, OAuthError
+from service.errors import NetworkError, NoResponseError, OAuthError, RedirectError
 from service.profiles import GrantType, Profile, TokenData
 
-from .context import WebContext
+from .context import WebContext, callback_url
 from .errors import CredentialsRejected
 
 T = TypeVar("T")
@@ -73,7 +74,7 @@ def begin_browser_login(ctx: WebContext, profile: Profile, *, save_profile: dict
     # The login is bound to the issuer the browser sees (its `iss`, R26); the server
     # reaches that same issuer through routes.server (compose: another host name).
     pending = oauth.start_login(profile.grant_type, client_id=profile.client_id,
-                                redirect_uri=ctx.callback_url, endpoints=routes.browser,
+                                redirect_uri=callback_url(ctx.public_url, routes), endpoints=routes.browser,
                                 data={"profile": profile.name, "new_profile": save_profile,
                                       "next": next_path,
                                       "server_endpoints": asdict(routes.server)})
@@ -84,11 +85,14 @@ def begin_browser_login(ctx: WebContext, profile: Profile, *, save_profile: dict
     return pending.authorize_url()
 
 
-def take_pending(ctx: WebContext, received_state: str | None) -> oauth.PendingLogin | None:
+def take_pending(ctx: WebContext, received_state: str | None, arrived_at: str) -> oauth.PendingLogin | None:
     """The session's pending login for the library callback blueprint.
 
     Used up (R21) only when the received state matches; a wrong state leaves the
-    login waiting and the blueprint's exact check refuses the response (R20).
+    login waiting and the blueprint's exact check refuses the response (R20). A matching
+    response that arrived at another issuer's callback (``arrived_at``, the request path)
+    ends the login: the login went to one authorization server and the answer came from
+    another, the mix-up attack (R26), so the code never reaches the first one.
     """
     opaque_id = session.get(SESSION_KEY)
     record = ctx.pending.peek(opaque_id)
@@ -98,6 +102,11 @@ def take_pending(ctx: WebContext, received_state: str | None) -> oauth.PendingLo
         session.pop(SESSION_KEY, None)
         if ctx.pending.take(opaque_id) is None:
             return None  # another request used it first
+        expected = urlsplit(record["redirect_uri"]).path
+        if arrived_at != expected:
+            raise RedirectError(f"the response came back to {arrived_at}, but this login went to the "
+                                f"authorization server of {expected}: refused, and the login is over "
+                                "(possible mix-up attack, R26)")
     return _load(record)
 
 

@@ -1,6 +1,6 @@
 """Log in: client credentials server-side; implicit and PKCE through the browser.
 
-The callback at ``/callback`` is the client library's blueprint
+The callback at ``/callback/<issuer id>`` (one per authorization server, R26) is the client library's blueprint
 (``service.web.callback.callback_blueprint``, shared with the CLI's loopback server):
 a PKCE code in the query is exchanged server-side; an implicit token arrives in the
 fragment, which the library's relay page POSTs back same-origin (R22; the browser's
@@ -21,7 +21,7 @@ from service.profile_answers import profile_from_answers
 from service.profiles import GrantType, Profile
 
 from . import flows
-from .context import WebContext, web
+from .context import CALLBACK_PREFIX, WebContext, web
 from .errors import render_error
 from .security import csrf_exempt, local_path_or
 
@@ -90,12 +90,12 @@ def _on_error(pending: PendingLogin | None, error: GcloginError) -> ResponseRetu
 
 
 def register_callback(app: Flask) -> None:
-    """Mount the library's callback blueprint at /callback, wired to this service's store."""
+    """Mount the library's callback blueprint at /callback/<issuer id>, wired to this service's store."""
     callback = callback_blueprint(
-        take_pending=lambda state: flows.take_pending(web(), state),
+        take_pending=lambda state: flows.take_pending(web(), state, arrived_at=request.path),
         on_success=_on_success, on_error=_on_error,
         exchange=lambda pending, code: flows.exchange(web(), pending, code),
-        path="/callback", name="callback")
+        path=CALLBACK_PREFIX + "<issuer>", name="callback")
     app.register_blueprint(callback)
     # The relay POST is bound to the session by the pending login's single-use state.
     csrf_exempt(app.view_functions["callback.relay"])

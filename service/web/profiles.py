@@ -72,7 +72,7 @@ def _form(values: dict[str, str], errors: dict[str, str]) -> str:
     for allowed in _form_origins():
         allow_form_action(allowed)
     return render_template("new.html", values=shown, errors=errors, grants=GRANT_CHOICES,
-                           callback_url=web().callback_url)
+                           callback_url=web().callback_url(web().default_environment()))
 
 
 def _form_origins() -> frozenset[str]:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from service.environments import issuer_id
 from service.web import create_app as create_web_app
 from tests.browser.conftest import origin
 from gclogin_conformance.idp_driver import Idp
@@ -149,8 +150,8 @@ def web(idp, tmp_path_factory):
     public = f"http://localhost:{port}"
     app = create_web_app({"IDP_URL": idp.base_url, "PUBLIC_URL": public, "CONFIG_PATH": str(state / "config.toml"),
                           "PENDING_DB": str(state / "pending.sqlite3"), "SECRET_KEY": "browser-tests"})
-    clients = {"2": idp.create_client("TOKEN", [public + "/callback"]),
-               "3": idp.create_client("CODE", [public + "/callback"])}
+    callback = f"{public}/callback/{issuer_id(idp.base_url)}"
+    clients = {"2": idp.create_client("TOKEN", [callback]), "3": idp.create_client("CODE", [callback])}
     with wsgi_server(app, port=port):
         yield public, clients, state / "config.toml"
 
@@ -180,10 +181,10 @@ def test_web_login_in_a_real_browser(view, idp, web, grant, label):
     view.screenshot(f"web-{label}-me")
 
 
-def test_web_error_page_renders(view, web):
+def test_web_error_page_renders(view, idp, web):
     """R20: a callback with a state the service never issued shows an error page, no login."""
     public, _, _ = web
-    response = view.page.goto(f"{public}/callback?code=forged&state=forged-state")
+    response = view.page.goto(f"{public}/callback/{issuer_id(idp.base_url)}?code=forged&state=forged-state")
     assert response.status == 400
     view.screenshot("web-error")
     text = view.page.inner_text("body").lower()

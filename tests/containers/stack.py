@@ -18,14 +18,11 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import tomlkit
-
+from devtools.seeds import DEMO_SEED, seed_with_callback, web_callback
 from devtools.servers import REPO, free_port
 
 COMPOSE_FILES = (REPO / "compose.yaml", REPO / "tests" / "containers" / "compose.test.yaml")
-DEMO_SEED = REPO / "mock_idp" / "seed.toml"
 SCRIPTS = REPO / "scripts" / "containers"
 IMAGE_LABEL = "org.opencontainers.image.title=gclogin"
 #: the dependency stage, tagged so its layers survive the clean-up's prune (warm runs)
@@ -69,17 +66,6 @@ def pip_index_settings(environ: Mapping[str, str]) -> dict[str, str]:
             "GCLOGIN_TEST_PIP_EXTRA_INDEX_URL": " ".join(extra)}
 
 
-def seed_with_callback(seed_text: str, callback: str, like_port: int = 8080) -> str:
-    """The seed, with callback also registered on every client that lists a redirect URI
-    on like_port (the demo seed's web port): the stack under test runs on a free port."""
-    doc = tomlkit.parse(seed_text)
-    for client in doc.get("clients", []):
-        uris = client.get("registered_redirect_uri", [])
-        if callback not in uris and any(urlsplit(u).port == like_port for u in uris):
-            uris.append(callback)
-    return tomlkit.dumps(doc)
-
-
 def run(cmd: Sequence[str], env: Mapping[str, str], timeout: float,
         log: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run one command, bounded; failures raise StackError with the output's tail."""
@@ -121,7 +107,8 @@ class Stack:
         seed_dir.chmod(0o755)
         seed = seed_dir / "seed.toml"
         seed.write_text(seed_with_callback(DEMO_SEED.read_text(encoding="utf-8"),
-                                           f"{self.web_url}/callback"), encoding="utf-8")
+                                           web_callback(self.web_url, self.idp_url)),
+                        encoding="utf-8")
         seed.chmod(0o644)
         self.env = {
             **base,

@@ -31,10 +31,11 @@ def test_only_http_indexes_reach_the_build(values: list[str]) -> None:
 
 
 def test_demo_seed_registers_the_compose_default_callback() -> None:
-    """`docker compose up` serves the web service at http://localhost:8080 by default."""
+    """`docker compose up` serves the web service at http://localhost:8080 and the IdP at
+    http://localhost:8081 by default: the web's callback for that issuer is registered."""
     seed = tomllib.loads(DEMO_SEED.read_text(encoding="utf-8"))
     browser = [c for c in seed["clients"] if c["authorized_grant_type"] in ("TOKEN", "CODE")]
-    assert browser and all("http://localhost:8080/callback" in c["registered_redirect_uri"]
+    assert browser and all("http://localhost:8080/callback/localhost_8081" in c["registered_redirect_uri"]
                            for c in browser)
 
 

@@ -27,7 +27,7 @@ BOB = next(u for u in SEED.users if u.username == "bob@example.com")
 CC = next(c for c in SEED.clients if c.authorized_grant_type == "CLIENT-CREDENTIALS")
 IMPLICIT = next(c for c in SEED.clients if c.authorized_grant_type == "TOKEN")
 PKCE = next(c for c in SEED.clients if c.authorized_grant_type == "CODE")
-REDIRECT = "http://127.0.0.1:8080/callback"
+REDIRECT = "http://127.0.0.1:8080/callback/127.0.0.1_8081"
 
 
 @pytest.fixture

@@ -161,7 +161,7 @@ def test_expired_pending_request(login, clock):
     {"client_id": ""},
     {"redirect_uri": "http://127.0.0.1:8080/evil"},
     {"redirect_uri": "http://127.0.0.1:9999/callback"},
-    {"redirect_uri": "http://127.0.0.1:8080/callback/"},
+    {"redirect_uri": "http://127.0.0.1:8080/callback/127.0.0.1_8081/"},
     {"redirect_uri": "https://attacker.example/callback"},
 ])
 @pytest.mark.parametrize("make", [implicit_params, lambda **o: code_params(pkce_pair()[1], **o)])
@@ -316,7 +316,7 @@ def test_code_expires_after_60_seconds(login, client, clock):
     ({"code_verifier": "x" * 43}, "invalid_grant"),
     ({"code_verifier": "short"}, "invalid_request"),
     ({"code_verifier": ""}, "invalid_request"),
-    ({"redirect_uri": "http://localhost:8080/callback"}, "invalid_grant"),
+    ({"redirect_uri": "http://localhost:8080/callback/localhost_8081"}, "invalid_grant"),
     ({"client_id": IMPLICIT.id}, "unauthorized_client"),
     ({"client_id": "no-such-client"}, "invalid_client"),
     ({"code": "not-a-code"}, "invalid_grant"),
@@ -350,7 +350,7 @@ def test_code_issued_to_one_client_cannot_be_redeemed_by_another(tmp_path, clock
 
 # -- redirect URI rules (R16, R17) ----------------------------------------------------------
 @pytest.mark.parametrize("uri", ["http://localhost:8080", "http://127.0.0.1:8080",
-                                 "https://localhost:8080", "http://localhost:8080/callback"])
+                                 "https://localhost:8080", "http://localhost:8080/callback/localhost_8081"])
 def test_registered_demo_redirect_uris(login, uri):
     response = login.run(**implicit_params(redirect_uri=uri))
     location = response.headers["Location"]
@@ -359,7 +359,7 @@ def test_registered_demo_redirect_uris(login, uri):
 
 @pytest.mark.parametrize("uri, any_port_ok", [
     ("http://127.0.0.1:51234", True),
-    ("http://127.0.0.1:51234/callback", True),
+    ("http://127.0.0.1:51234/callback/127.0.0.1_8081", True),
     ("http://localhost:51234", False),     # RFC 8252 §8.3: not for localhost
     ("https://localhost:51234", False),
     ("http://127.0.0.1:51234/other", False),

@@ -34,7 +34,7 @@ def test_a_fault_then_a_scripted_login(genesys_mock):
     genesys_mock.next_login("deny")
     page = requests.get(genesys_mock.base_url + "/oauth/authorize", allow_redirects=False, timeout=10, params={
         "response_type": "token", "client_id": genesys_mock.client("TOKEN").id,
-        "redirect_uri": "http://127.0.0.1:8080/callback", "state": "s1"})
+        "redirect_uri": "http://127.0.0.1:8080/callback/127.0.0.1_8081", "state": "s1"})
     assert "error=access_denied" in page.headers["Location"]
 
 

@@ -40,7 +40,8 @@ def test_demo_seed_matches_the_issue():
     for browser in seed.clients[1:]:
         assert set(browser.registered_redirect_uri) == {
             "http://localhost:8080", "http://127.0.0.1:8080", "https://localhost:8080",
-            "http://localhost:8080/callback", "http://127.0.0.1:8080/callback",
+            "http://localhost:8080/callback/localhost_8081", "http://127.0.0.1:8080/callback/127.0.0.1_8081",
+            "http://localhost:8080/callback/127.0.0.1_8081", "http://127.0.0.1:8080/callback/localhost_8081",
             "http://localhost:8090", "http://127.0.0.1:8090", "https://localhost:8090"}
 
 

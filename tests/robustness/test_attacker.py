@@ -19,8 +19,9 @@ import pytest
 import requests
 
 from mock_idp import create_app as create_idp
-from mock_idp.testing import app_config, demo_seed, issue_token, parse_login_form
+from mock_idp.testing import add_redirect_uris, app_config, demo_seed, issue_token, parse_login_form
 from service.config_store import ConfigStore
+from service.environments import issuer_id
 from service.profiles import GrantType, Profile
 from devtools.servers import free_port, wsgi_server
 
@@ -35,8 +36,8 @@ TIMEOUT = 10.0
 
 NEAR_MISSES = {
     "trailing slash": ("http://localhost:8080", "http://localhost:8080/"),
-    "trailing slash on a path": ("http://127.0.0.1:8080/callback", "http://127.0.0.1:8080/callback/"),
-    "path case": ("http://localhost:8080/callback", "http://localhost:8080/Callback"),
+    "trailing slash on a path": ("http://127.0.0.1:8080/callback/127.0.0.1_8081", "http://127.0.0.1:8080/callback/127.0.0.1_8081/"),
+    "path case": ("http://localhost:8080/callback/localhost_8081", "http://localhost:8080/Callback/localhost_8081"),
     "host case": ("http://localhost:8080", "http://LOCALHOST:8080"),
     "host case (mixed)": ("http://localhost:8080", "http://LocalHost:8080"),
     "scheme case": ("http://localhost:8080", "HTTP://localhost:8080"),
@@ -45,8 +46,10 @@ NEAR_MISSES = {
     "userinfo hiding another host": ("http://localhost:8080", "http://localhost:8080@evil.example"),
     "fragment": ("http://localhost:8080", "http://localhost:8080#x"),
     "empty fragment": ("http://localhost:8080", "http://localhost:8080#"),
-    "fragment on a path": ("http://127.0.0.1:8080/callback", "http://127.0.0.1:8080/callback#frag"),
+    "fragment on a path": ("http://127.0.0.1:8080/callback/127.0.0.1_8081", "http://127.0.0.1:8080/callback/127.0.0.1_8081#frag"),
     "suffix host": ("http://localhost:8080", "http://localhost.evil.example:8080"),
+    "another issuer's callback": ("http://127.0.0.1:8080/callback/127.0.0.1_8081",
+                                  "http://127.0.0.1:8080/callback/127.0.0.1_8082"),
 }
 
 
@@ -82,6 +85,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     tmp = tmp_path_factory.mktemp("stack")
     idp_app = create_idp(app_config(tmp, LOOPBACK_ANY_PORT=True))
     with wsgi_server(idp_app) as idp:
+        add_redirect_uris(idp_app, f"http://127.0.0.1:8080/callback/{issuer_id(idp)}")
         from service.web import create_app as create_web
 
         port = free_port()
@@ -91,7 +95,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         with wsgi_server(web_app, port=port) as web:
             ConfigStore(config).save(Profile(name="victim", grant_type=GrantType.IMPLICIT,
                                              client_id=IMPLICIT.id, environment=idp))
-            yield {"idp": idp, "web": web, "config": config, "idp_app": idp_app}
+            yield {"idp": idp, "web": web, "config": config, "idp_app": idp_app,
+                   "callback": f"{web}/callback/{issuer_id(idp)}"}
 
 
 def _csrf(html: str) -> str:
@@ -121,7 +126,7 @@ def _attacker_token(stack: dict) -> str:
 
 def _cross_site_post(stack: dict, session: requests.Session, fragment: str) -> requests.Response:
     """The attacker page's auto-submitting form, assuming the worst: the cookie goes along."""
-    return session.post(stack["web"] + "/callback", data={"fragment": fragment},
+    return session.post(stack["callback"], data={"fragment": fragment},
                         headers={"Origin": ATTACKER, "Referer": ATTACKER + "/"},
                         timeout=TIMEOUT, allow_redirects=False)
 
@@ -144,7 +149,7 @@ def test_web_cross_site_callback_cannot_complete_login(stack: dict) -> None:
     # The victim's own login is still waiting and completes.
     location = sign_in(authorize)
     fragment = urlsplit(location).fragment
-    done = victim.post(stack["web"] + "/callback", data={"fragment": fragment}, timeout=TIMEOUT,
+    done = victim.post(stack["callback"], data={"fragment": fragment}, timeout=TIMEOUT,
                        headers={"Origin": stack["web"]}, allow_redirects=False)
     assert done.status_code == 303, done.text[:300]
     token = _token_of_victim(stack)
@@ -215,9 +220,9 @@ def test_no_cors_for_foreign_origins(stack: dict) -> None:
                                       headers={"Origin": ATTACKER, "Authorization": f"Bearer {token}"})),
         ("IdP users/me preflight", requests.options(stack["idp"] + "/api/v2/users/me",
                                                     headers=preflight, timeout=TIMEOUT)),
-        ("web callback preflight", requests.options(stack["web"] + "/callback", headers=preflight,
+        ("web callback preflight", requests.options(stack["callback"], headers=preflight,
                                                     timeout=TIMEOUT)),
-        ("web callback POST", requests.post(stack["web"] + "/callback", data={"fragment": "x"},
+        ("web callback POST", requests.post(stack["callback"], data={"fragment": "x"},
                                             headers={"Origin": ATTACKER}, timeout=TIMEOUT)),
     ]
     for where, response in checks:

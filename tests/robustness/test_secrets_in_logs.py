@@ -21,6 +21,7 @@ import requests
 from mock_idp.testing import demo_seed
 from service.config_store import ConfigStore
 from service.profiles import GrantType, Profile
+from devtools.seeds import DEMO_SEED, seed_with_callback, web_callback
 from devtools.servers import MOCK_IDP_ARGS, free_port
 
 from .browser import demo_user, sign_in
@@ -190,11 +191,14 @@ def test_web_service_and_idp_never_log_secrets(tmp_path: Path) -> None:
                        for g, t in ((GrantType.IMPLICIT, "TOKEN"), (GrantType.PKCE, "CODE"))}
     idp_log, web_log = tmp_path / "idp.log", tmp_path / "web.log"
     config = tmp_path / "gc" / "config.toml"
-    web_port = free_port()
-    idp_env = {"MOCK_IDP_DB": str(tmp_path / "idp.sqlite3"), "MOCK_IDP_LOOPBACK_ANY_PORT": "1"}
-    with verbose_gunicorn("mock_idp:create_app()", idp_env, idp_log,
-                          extra_args=MOCK_IDP_ARGS) as idp, \
-            Tap(("127.0.0.1", urlsplit(idp).port)) as tap:
+    web_port, idp_port = free_port(), free_port()
+    tap = Tap(("127.0.0.1", idp_port))  # bound now: the web's callback names its port (R26)
+    seed_file = tmp_path / "seed.toml"
+    seed_file.write_text(seed_with_callback(DEMO_SEED.read_text(encoding="utf-8"),
+                                            web_callback(f"http://127.0.0.1:{web_port}", tap.url)))
+    idp_env = {"MOCK_IDP_DB": str(tmp_path / "idp.sqlite3"), "MOCK_IDP_SEED": str(seed_file)}
+    with verbose_gunicorn("mock_idp:create_app()", idp_env, idp_log, port=idp_port,
+                          extra_args=MOCK_IDP_ARGS), tap:
         web_env = {"SERVICE_IDP_URL": tap.url, "SERVICE_PUBLIC_URL": f"http://127.0.0.1:{web_port}",
                    "GCLOGIN_CONFIG": str(config), "HOME": str(tmp_path)}
         with verbose_gunicorn("service:create_app()", web_env, web_log, port=web_port) as web:

@@ -29,7 +29,7 @@ def get(base: str, path: str, token: str, **params) -> requests.Response:
 
 def user_token(base: str, user) -> str:
     query = urlencode({"response_type": "token", "client_id": IMPLICIT.id,
-                       "redirect_uri": "http://127.0.0.1:8080/callback"})
+                       "redirect_uri": "http://127.0.0.1:8080/callback/127.0.0.1_8081"})
     location = user.sign_in(f"{base}/oauth/authorize?{query}")
     return parse_qs(urlsplit(location).fragment)["access_token"][0]
 

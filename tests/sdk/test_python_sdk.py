@@ -17,7 +17,7 @@ from mock_idp.api import USER_CONTEXT_REQUIRED
 from .conftest import ALICE, CC, PKCE
 
 
-REDIRECT = "http://127.0.0.1:8080/callback"  # registered for the demo PKCE client
+REDIRECT = "http://127.0.0.1:8080/callback/127.0.0.1_8081"  # registered for the demo PKCE client
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_oauth_client_admin_calls_create_get_list_delete(cc_client):
     request = genesys.OAuthClientRequest()
     request.name = "sdk-made"
     request.authorized_grant_type = "CODE"
-    request.registered_redirect_uri = ["http://127.0.0.1:8080/callback"]
+    request.registered_redirect_uri = ["http://127.0.0.1:8080/callback/127.0.0.1_8081"]
     request.access_token_validity_seconds = 3600
     made = api.post_oauth_clients(request)
     assert made.id and made.secret and made.name == "sdk-made"

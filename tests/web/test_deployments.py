@@ -7,7 +7,9 @@ import time
 
 import pytest
 
+from mock_idp.testing import add_redirect_uris
 from service.config_store import ConfigStore
+from service.environments import issuer_id
 from service.profiles import GrantType, Profile
 from devtools.servers import free_port, wsgi_server
 
@@ -26,6 +28,8 @@ def idp_app(tmp_path_factory):
 @pytest.fixture(scope="module")
 def idp_url(idp_app):
     with wsgi_server(idp_app) as url:
+        # the web service's callback for this issuer, any 127.0.0.1 port (LOOPBACK_ANY_PORT)
+        add_redirect_uris(idp_app, f"http://127.0.0.1:8080/callback/{issuer_id(url)}")
         yield url
 
 
@@ -35,10 +39,11 @@ def serve(tmp_path, **config):
     return app, wsgi_server(app, port=port)
 
 
-def test_compose_split_browser_goes_public_server_goes_internal(tmp_path, idp_url):
+def test_compose_split_browser_goes_public_server_goes_internal(tmp_path, idp_app, idp_url):
     # The public name is not reachable from here at all: only the internal one is.
     public = "http://localhost:1"
     app, server = serve(tmp_path, IDP_URL=idp_url, IDP_PUBLIC_URL=public)
+    add_redirect_uris(idp_app, f"{app.config['PUBLIC_URL']}/callback/localhost_1")
     with server as web:
         walker = Walker(web)
         form = walker.get("/profiles/new")
@@ -105,7 +110,8 @@ def test_region_variable_points_profiles_at_the_real_org(tmp_path):
     assert start.status_code == 303
     assert start.headers["Location"].startswith(
         "https://login.mypurecloud.de/oauth/authorize?response_type=code&client_id=real-client")
-    assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcallback" in start.headers["Location"]
+    # one callback per issuer (R26): this one names Genesys's EU login
+    assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcallback%2Flogin.mypurecloud.de&" in start.headers["Location"]
 
 
 def test_idp_starting_late_is_retried(tmp_path, idp_app):

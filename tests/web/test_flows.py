@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 import requests
 
+from mock_idp.testing import add_redirect_uris
 from service.config_store import ConfigStore
+from service.environments import issuer_id
 from service.profiles import GrantType, Profile
 from devtools.servers import free_port, wsgi_server
 
@@ -23,6 +25,8 @@ def idp_url(tmp_path_factory):
     idp = create_idp({"DB": str(tmp_path_factory.mktemp("idp") / "idp.sqlite3"),
                       "LOOPBACK_ANY_PORT": True, "TESTING": True})
     with wsgi_server(idp) as url:
+        # the web service's callback for this issuer, any 127.0.0.1 port (LOOPBACK_ANY_PORT)
+        add_redirect_uris(idp, f"http://127.0.0.1:8080/callback/{issuer_id(url)}")
         yield url
 
 
@@ -143,7 +147,7 @@ def test_forged_state_is_refused_and_the_real_login_still_works(stack, idp_url):
     start = walker.new_profile(name="imp", environment=idp_url, grant_type="2",
                                client_id=IMPLICIT_CLIENT)
     location = walker.idp_sign_in(start.headers["Location"])
-    forged = walker.http.post(walker.web + "/callback", timeout=10, allow_redirects=False,
+    forged = walker.http.post(f"{walker.web}/callback/{issuer_id(idp_url)}", timeout=10, allow_redirects=False,
                               headers={"Origin": walker.web}, data={"fragment": "access_token=evil&token_type=bearer&state=forged"})
     assert forged.status_code == 400 and "state" in forged.text
     assert walker.back_at_callback(location).status_code == 303

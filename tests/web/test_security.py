@@ -11,7 +11,7 @@ from service.web.security import is_local_path, local_path_or
 
 from .conftest import write_config
 
-PAGES = ["/", "/profiles/new", "/healthz", "/profiles/nope", "/callback"]
+PAGES = ["/", "/profiles/new", "/healthz", "/profiles/nope", "/callback/127.0.0.1_9"]  # conftest's IDP
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -33,7 +33,7 @@ def test_nonce_is_fresh_per_request(client):
 
 
 def test_relay_page_script_carries_the_response_nonce(client):
-    resp = client.get("/callback")  # no query: the implicit relay page (R5, R22)
+    resp = client.get("/callback/127.0.0.1_9")  # no query: the implicit relay page (R5, R22)
     nonce = re.search(r"'nonce-([^']+)'", resp.headers["Content-Security-Policy"]).group(1)
     page = resp.get_data(as_text=True)
     assert f'<script nonce="{nonce}">' in page

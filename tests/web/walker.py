@@ -64,7 +64,7 @@ class Walker:
 
     def back_at_callback(self, location: str) -> requests.Response:
         """Arrive at the callback as a browser would; for a fragment, run the relay."""
-        assert location.startswith(self.web + "/callback"), location
+        assert location.startswith(self.web + "/callback/"), location
         url, _, fragment = location.partition("#")
         page = self.http.get(url, timeout=TIMEOUT, allow_redirects=False)
         if not fragment:
