@@ -25,6 +25,7 @@ import signal
 import socket
 import threading
 import time
+from datetime import timedelta
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
@@ -106,7 +107,7 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
             # Built now, while the browser loads the login page; for HTTPS this makes the
             # certificate. A redirect arriving meanwhile waits in the listening socket's queue.
             serving = _Serving()
-            _start_serving(serving, sockets, pending, outcomes.put, refused, secure)
+            _start_serving(serving, sockets, pending, outcomes.put, refused, secure, timeout)
         finally:
             for sock in sockets:
                 sock.close()  # each server holds its own duplicate of its descriptor
@@ -122,12 +123,13 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
 
 
 def _start_serving(serving: _Serving, sockets: list[socket.socket], pending: PendingLogin,
-                   report: Callable[[Outcome], None], refused: Callable[[], None], secure: bool) -> None:
+                   report: Callable[[Outcome], None], refused: Callable[[], None], secure: bool,
+                   timeout: float) -> None:
     """Build the app and a server per socket, and start serving them."""
     ssl_context = None
     if secure:
         from .certs import server_ssl_context  # heavy: cryptography
-        ssl_context, _ = server_ssl_context()
+        ssl_context, _ = server_ssl_context(timedelta(seconds=timeout))
     app = create_loopback_app(pending, report, refused)
     make_servers(sockets, app, ssl_context, into=serving.servers)
     serving.start()
