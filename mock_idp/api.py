@@ -96,7 +96,7 @@ def user_me_json(token: Token, asked: list[str]) -> dict:
     if "token" in asked:
         body["token"] = token_json(token)
     if "authorization" in asked:
-        body["authorization"] = {"roles": [{"id": role, "name": role} for role in token.client.roles],
+        body["authorization"] = {"roles": [{"id": role, "name": role} for role in token.roles],
                                  "permissions": []}
     if "dateLastLogin" in asked:
         body["dateLastLogin"] = rfc3339(token.issued_at)

@@ -89,7 +89,7 @@ def _json_body() -> Any:
 @bp.before_request
 def _require_admin() -> None:
     token = require_token()
-    if not token.client.is_admin:
+    if not token.is_admin:
         permission = _PERMISSIONS.get(request.method, "oauth:client:view")
         raise ApiError(403, "missing.permissions",
                        "Unable to perform the requested action. You are missing the following "

@@ -47,6 +47,7 @@ class User:
     username: str
     # The seed's extra fields (title, department, ...): users/me returns them.
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    roles: tuple[str, ...] = ()  # the seed's: what this user's logins may do
 
     def get_user_id(self) -> str:
         return self.id
@@ -157,6 +158,15 @@ class Token(TokenMixin):
     expires_at: float
     revoked: bool
     now: float  # when it was looked up, by the app's clock
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """A user's token has the user's rights; only client credentials have the client's."""
+        return self.user.roles if self.user is not None else self.client.roles
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_ROLE in self.roles
 
     def check_client(self, client: ClientMixin) -> bool:
         return self.client.id == client.get_client_id()

@@ -214,7 +214,7 @@ class RedisStore:
                             pipe.delete(PREFIX + "user:" + owner)  # one username, one user
                         pipe.set(PREFIX + "user:" + u.id, json.dumps(
                             {"id": u.id, "username": u.username, "name": u.name, "email": u.email,
-                             "password_hash": hashes[u.id], "extra": u.extra}))
+                             "password_hash": hashes[u.id], "extra": u.extra, "roles": list(u.roles)}))
                         pipe.set(PREFIX + "username:" + u.username, u.id)
                     for cl in seed.clients:
                         self._put_client(pipe, cl.id, cl.spec(), digest(cl.secret) if cl.secret else "",
@@ -320,7 +320,7 @@ class RedisStore:
     # -- users ------------------------------------------------------------------
     @staticmethod
     def _user(d: dict[str, Any]) -> User:
-        return User(d["id"], d["name"], d["email"], d["username"], d.get("extra") or {})
+        return User(d["id"], d["name"], d["email"], d["username"], d.get("extra") or {}, tuple(d.get("roles") or ()))
 
     def get_user(self, user_id: str | None) -> User | None:
         if user_id is None:

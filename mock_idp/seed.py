@@ -40,6 +40,8 @@ class SeedUser:
     password: str
     # Any other fields of the entry (e.g. title, department): returned by users/me.
     extra: dict[str, Any] = field(default_factory=dict, hash=False)
+    # The user's rights (e.g. "admin"): a token of a login as this user has these, not its client's.
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def _json_value(value: Any) -> bool:
 
 def _extra(where: str, entry: dict[str, Any]) -> dict[str, Any]:
     extra = {}
-    for name in sorted(set(entry) - _USER_FIELDS):
+    for name in sorted(set(entry) - _USER_FIELDS - {"roles"}):
         if not _EXTRA_NAME.fullmatch(name) or name in _USER_RESERVED:
             raise _fail(where, entry, name, "not a field a user can have (extra fields are "
                         "names of letters, digits and _, not selfUri)")
@@ -159,7 +161,10 @@ def _user(entry: dict[str, Any], where: str) -> SeedUser:
     for name in sorted(_USER_FIELDS - set(entry)):
         raise _fail(where, entry, name, "missing")
     values = {name: _string(where, entry, name) for name in sorted(_USER_FIELDS)}
-    return SeedUser(**values, extra=_extra(where, entry))
+    roles = entry.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r.strip() for r in roles):
+        raise _fail(where, entry, "roles", "must be an array of role names (strings)")
+    return SeedUser(**values, extra=_extra(where, entry), roles=tuple(roles))
 
 
 def _client(entry: dict[str, Any], where: str) -> SeedClient:

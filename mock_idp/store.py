@@ -180,14 +180,16 @@ class SqliteStore:
         """A user in the seed's shape; one username names one user (another id loses it)."""
         c.execute("DELETE FROM users WHERE username = ? AND id != ?", (u.username, u.id))
         c.execute(
-            "INSERT INTO users (id, username, name, email, password_hash, extra) VALUES (?,?,?,?,?,?)"
+            "INSERT INTO users (id, username, name, email, password_hash, extra, roles) VALUES (?,?,?,?,?,?,?)"
             " ON CONFLICT(id) DO UPDATE SET username=excluded.username, name=excluded.name,"
-            " email=excluded.email, password_hash=excluded.password_hash, extra=excluded.extra",
-            (u.id, u.username, u.name, u.email, hashed_password, json.dumps(u.extra)))
+            " email=excluded.email, password_hash=excluded.password_hash, extra=excluded.extra,"
+            " roles=excluded.roles",
+            (u.id, u.username, u.name, u.email, hashed_password, json.dumps(u.extra), json.dumps(list(u.roles))))
 
     @staticmethod
     def _user(row: sqlite3.Row) -> User:
-        return User(row["id"], row["name"], row["email"], row["username"], json.loads(row["extra"]))
+        return User(row["id"], row["name"], row["email"], row["username"], json.loads(row["extra"]),
+                    tuple(json.loads(row["roles"])))
 
     def get_user(self, user_id: str | None) -> User | None:
         if user_id is None:

@@ -85,9 +85,16 @@ def _v4(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE pending ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
 
 
+def _v5(conn: sqlite3.Connection) -> None:
+    """Users' roles: a user's token has the user's rights, not its client's."""
+    if "roles" not in {row[1] for row in conn.execute("PRAGMA table_info(users)")}:
+        conn.execute("ALTER TABLE users ADD COLUMN roles TEXT NOT NULL DEFAULT '[]'")
+
+
 MIGRATIONS = (
     Migration(1, "users, clients, revoked, codes, pending", _v1),
     Migration(2, "users.extra; control API tables", _v2),
     Migration(3, "refresh_tokens", _v3),
     Migration(4, "pending.failures", _v4),
+    Migration(5, "users.roles", _v5),
 )

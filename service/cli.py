@@ -456,7 +456,8 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
     profile = replace(profile, insecure=state.insecure, extra=extra)
 
     if not access_token:
-        refuse_mixup(profile, store.valid_profiles())
+        if profile.grant_type.is_browser:
+            refuse_mixup(profile, store.valid_profiles())
         options = LoginOptions(open_browser=not no_browser, timeout=timeout, insecure=state.insecure)
         try:
             token = login(profile, options, echo=_echo_err)

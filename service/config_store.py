@@ -233,8 +233,14 @@ class ConfigStore:
         return out
 
     def valid_profiles(self) -> list[Profile]:
-        """The profiles that load: for checks across profiles, which one bad profile must not block."""
-        return [p for p in self.profile_results().values() if isinstance(p, Profile)]
+        """The profiles that load, without warnings: for checks across profiles, which one
+        bad profile must not block (the profile in use warns on its own)."""
+        out: list[Profile] = []
+        for name, item in self.load().items():
+            if isinstance(item, dict):
+                with contextlib.suppress(InvalidValueError):
+                    out.append(profile_from_table(name, item))
+        return out
 
     def names(self) -> list[str]:
         """Profile names without validating their contents (for listings)."""

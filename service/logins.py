@@ -170,7 +170,8 @@ def login_and_save(store: ConfigStore, resolved: Resolved, options: LoginOptions
     """Log in and cache the token in the profile (unless overrides are in effect).
 
     A browser login that could be a mix-up (service.mixup) is refused before it starts."""
-    refuse_mixup(resolved.profile, store.valid_profiles())
+    if resolved.profile.grant_type.is_browser:
+        refuse_mixup(resolved.profile, store.valid_profiles())
     token = login(resolved.profile, options, echo, env)
     if resolved.persist:
         store_token(store, resolved.profile.name, token)

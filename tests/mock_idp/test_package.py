@@ -18,7 +18,7 @@ def test_public_names():
                                 "create_app"]
     assert issubclass(mock_idp.SeedError, mock_idp.MockIdpError)
     assert issubclass(mock_idp.StoreError, mock_idp.MockIdpError)
-    assert set(testing.__all__) == {"FrozenClock", "LoginForm", "app_config", "demo_seed",
+    assert set(testing.__all__) == {"FrozenClock", "LoginForm", "add_redirect_uris", "app_config", "demo_seed",
                                     "issue_token", "parse_login_form"}
 
 
