@@ -6,11 +6,12 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+RUNTIME_INSTALLED := $(VENV)/.installed-runtime
 SYSTEM_PACKAGES :=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-packages test test-python clean
+.PHONY: help install install-runtime system-packages test test-python clean
 
 include $(sort $(wildcard mk/*.mk))
 
@@ -18,14 +19,25 @@ help:
 	@echo "make demo   - install if needed, run the mock IdP and the web service on 127.0.0.1"
 	@echo "make test   - install if needed (Python and Debian packages), run every test"
 	@echo "make test-fast - lint, then the tests not marked slow (no apt, containers or browser)"
-	@echo "other targets: install lint conformance bench fuzz fuzz-merge soak test-containers clean"
+	@echo "make compose-up / compose-down - the same two services in containers (docker, else podman)"
+	@echo "other targets: install install-runtime lint conformance bench fuzz fuzz-merge soak test-containers clean"
 
-# Re-installs only when pyproject.toml changes; a second run is a no-op.
+# Two stamps, each re-installing only when pyproject.toml changes (a second run is a
+# no-op): the runtime dependencies alone (`make demo`), and those plus the `test` extra
+# (pytest, Playwright, hypothesis, podman-compose, ...: `make test`, lint, bench). The
+# test install also satisfies the runtime one, so a venv `make test` made is not reinstalled.
+$(RUNTIME_INSTALLED): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@if [ $(INSTALLED) -nt pyproject.toml ]; then touch $@; exit 0; fi; \
+	    $(PY) -m pip install -q --upgrade pip && $(PY) -m pip install -q -e . && touch $@
+
 $(INSTALLED): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
-	@touch $@
+	@touch $@ $(RUNTIME_INSTALLED)
+
+install-runtime: $(RUNTIME_INSTALLED)
 
 install: $(INSTALLED)
 

@@ -2,8 +2,9 @@
 
 Binds both ports itself first (a port in use fails at once, with the make variable to
 change) and hands the bound sockets to gunicorn (``--bind fd://N``), so the /healthz that
-answers can only be ours. Waits (bounded) for it, prints the URL, the demo user and the
-client IDs from the IdP's seed file, and stops both on Ctrl-C, SIGTERM or SIGHUP (a closed
+answers can only be ours. Waits (bounded) for it, prints the URL, every credential the
+IdP's seed holds (demo data, public in the repository: users and passwords, client IDs and
+secrets) and the CLI lines that log in with them, and stops both on Ctrl-C, SIGTERM or SIGHUP (a closed
 terminal). On Linux the servers also get SIGTERM if the launcher itself dies (SIGKILL):
 ``PR_SET_PDEATHSIG``. State (the demo config.toml, the IdP's SQLite file, the session key)
 lives in a private directory.
@@ -16,6 +17,7 @@ import argparse
 import contextlib
 import errno
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -27,6 +29,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from service import open_private, private_dir
 
@@ -59,7 +62,8 @@ def demo_facts(seed: Mapping[str, Any]) -> dict[str, Any]:
     users = [{"username": u.get("username") or u.get("email", ""), "password": u.get("password", "")}
              for u in seed.get("users", []) if isinstance(u, Mapping)]
     clients = [{"client_id": c.get("id", ""), "grant": c.get("authorized_grant_type", ""),
-                "name": c.get("name", ""), "secret": c.get("secret", "")}
+                "name": c.get("name", ""), "secret": c.get("secret", ""),
+                "redirect_uris": list(c.get("registered_redirect_uri", []))}
                for c in seed.get("clients", []) if isinstance(c, Mapping)]
     return {"users": users, "clients": clients}
 
@@ -125,20 +129,59 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
     raise DemoError(f"{url} did not answer within {timeout:.0f}s")
 
 
-def banner(web_url: str, idp_url: str, facts: Mapping[str, Any], state_dir: Path, seed: Path) -> str:
+def cli_lines(facts: Mapping[str, Any], idp_url: str, busy_ports: Sequence[int], config: Path,
+              gclogin: str) -> list[str]:
+    """The two CLI lines that log the first demo user in with PKCE, then ask who they are.
+
+    The redirect port is the first ``http://localhost:PORT`` the seed's public PKCE client
+    registers that the demo's servers do not hold (Genesys matches it exactly). Empty when
+    the seed has no such client or user.
+    """
+    client = next((c for c in facts["clients"] if c["grant"] == "CODE" and not c["secret"]), None)
+    if client is None or not facts["users"]:
+        return []
+    ports = [parts.port for parts in map(urlsplit, client["redirect_uris"])
+             if parts.scheme == "http" and parts.hostname == "localhost" and parts.path in ("", "/")
+             and parts.port is not None and parts.port not in busy_ports]
+    if not ports:
+        return []
+    prefix = f"GCLOGIN_CONFIG={shlex.quote(str(config))} {shlex.quote(gclogin)}"
+    return [f"{prefix} profiles new --name demo --environment {idp_url} --grant-type pkce "
+            f"--client-id {client['client_id']} --redirect-port {ports[0]} --no-https --yes",
+            f"{prefix} users me get -p demo"]
+
+
+def banner(web_url: str, idp_url: str, facts: Mapping[str, Any], state_dir: Path, seed: Path,
+           cli: Sequence[str] = ()) -> str:
+    """What the demo prints once both servers answer: every seeded credential, in full.
+
+    These are the seed's demo values, public in the repository (R25 guards real secrets:
+    tokens, codes and secrets a user supplies; the demo prints none of those).
+    """
     lines = [f"gclogin demo: open {web_url}/ in a browser",
-             f"  mock Genesys IdP: {idp_url} (use it as the profile's environment)"]
+             f"  mock Genesys IdP: {idp_url} (use it as the profile's environment)",
+             f"  demo credentials from {seed} (demo values only: never reuse them):"]
     for user in facts["users"]:
-        lines.append(f"  demo user: {user['username']}  password: {user['password']}")
+        lines.append(f"    demo user: {user['username']}  password: {user['password']}")
     for client in facts["clients"]:
-        lines.append(f"  {_GRANT_NAMES.get(client['grant'], client['grant'])} client id: "
-                     f"{client['client_id']}  ({client['name']})")
-        if client["secret"]:
-            # Secrets are never printed (R25): point at the file that holds this demo one.
-            lines.append(f"    its secret: the `secret` of this client in {seed}")
+        secret = f"  secret: {client['secret']}" if client["secret"] else "  (no secret)"
+        lines.append(f"    {_GRANT_NAMES.get(client['grant'], client['grant'])} client id: "
+                     f"{client['client_id']}{secret}  ({client['name']})")
+    if cli:
+        lines.append(f"  the CLI, in another terminal (sign in as {facts['users'][0]['username']} "
+                     "in the browser it opens; the profile shows up in the web pages too):")
+        lines.extend(f"    {line}" for line in cli)
     lines.append(f"  state: {state_dir}  (config.toml, IdP database)")
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
+
+
+def gclogin_command() -> str:
+    """The venv's gclogin beside this interpreter, relative to the working directory when inside it."""
+    path = Path(sys.executable).parent / "gclogin"
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(Path.cwd()))
+    return str(path)
 
 
 class _Stop(Exception):
@@ -204,7 +247,9 @@ def run(argv: Sequence[str] | None = None) -> int:
             sockets.pop(variable).close()  # gunicorn holds it now: the port closes with it
         wait_healthy(idp_url + "/healthz", procs[0], args.timeout)
         wait_healthy(web_url + "/healthz", procs[1], args.timeout)
-        _say(banner(web_url, idp_url, facts, state_dir, seed))
+        cli = cli_lines(facts, idp_url, (args.idp_port, args.web_port), state_dir / "config.toml",
+                        gclogin_command())
+        _say(banner(web_url, idp_url, facts, state_dir, seed, cli))
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
         _say("demo: a server exited unexpectedly; stopping", err=True)

@@ -2,7 +2,7 @@
 
     gunicorn --config python:mock_idp.gunicorn_conf 'mock_idp:create_app()'
 
-See the README section "Mock IdP" for settings, demo credentials and test seams
+See docs/mock-idp.md for settings, demo credentials and test seams
 (`mock_idp.testing`).
 """
 from __future__ import annotations

@@ -98,7 +98,7 @@ def test_blog_story_through_the_published_ports(stack: Stack) -> None:
 
 
 def test_conformance_profile_runs_the_suite_against_the_two_services(stack: Stack) -> None:
-    """`docker compose --profile conformance run --rm conformance`, as the README says
+    """`docker compose --profile conformance run --rm conformance`, as docs/containers.md says
     (plus a per-test bound): the suite reaches idp:8081 and web:8080 by service name
     and leaves its reports on the volume."""
     run = stack.compose("--profile", "conformance", "run", "--rm", "-T", "--no-deps",

@@ -1,9 +1,10 @@
 """`make demo`, the way the Makefile runs it: the launcher as a subprocess (gunicorn x2),
-then the blog's story over HTTP (REFERENCE §1), then a clean stop on SIGTERM; ports in
-use fail at once; a closed terminal (SIGHUP) or a killed launcher leaves no server."""
+then the blog's story over HTTP (REFERENCE §1) and the CLI lines it prints, then a clean
+stop on SIGTERM; ports in use fail at once; a closed terminal (SIGHUP) or a killed launcher leaves no server."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -15,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from devtools.demo import DemoError, banner, demo_facts, environments, reserve_ports
+from devtools.demo import DemoError, banner, cli_lines, demo_facts, environments, reserve_ports
 from devtools.servers import REPO, free_port, free_ports, stop_process, wait_http
 
-from tests.web.walker import ALICE, CC_CLIENT, IMPLICIT_CLIENT, USER_CONTEXT_ERROR, Walker
+from tests.web.walker import ALICE, CC_CLIENT, IMPLICIT_CLIENT, PKCE_CLIENT, USER_CONTEXT_ERROR, Walker
 
 SEED = REPO / "mock_idp" / "seed.toml"
 
@@ -118,18 +119,23 @@ def test_blog_story_through_the_demo_stack(demo):
     # The demo's state stays in its private directory, secrets 0600 in 0700.
     assert (state / "config.toml").stat().st_mode & 0o077 == 0
     assert state.stat().st_mode & 0o077 == 0
-    assert CC_CLIENT[1] not in log.read_text()
+    # The seeded demo secret is printed once, in the banner; no server log line carries it.
+    assert [line for line in log.read_text().splitlines() if CC_CLIENT[1] in line] == [
+        f"    Client Credentials client id: {CC_CLIENT[0]}  secret: {CC_CLIENT[1]}  (Demo client credentials (admin))"]
 
 
 @pytest.mark.slow
-def test_demo_prints_url_user_and_client_ids_and_stops_on_sigterm(demo):
+def test_demo_prints_every_seeded_credential_and_stops_on_sigterm(demo):
     web, idp, state, proc, log = demo
     text = log.read_text()
-    assert f"open {web}/" in text and ALICE[0] in text and ALICE[1] in text
-    for client in tomllib.loads(SEED.read_text())["clients"]:
+    assert f"open {web}/" in text
+    seed = tomllib.loads(SEED.read_text())
+    for user in seed["users"]:
+        assert f"demo user: {user['username']}  password: {user['password']}" in text
+    for client in seed["clients"]:
         assert client["id"] in text
         if client["secret"]:
-            assert client["secret"] not in text  # secrets are never printed (R25)
+            assert f"{client['id']}  secret: {client['secret']}" in text  # demo data, printed in full
     os.kill(proc.pid, signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
     port = int(web.rsplit(":", 1)[1])
@@ -150,9 +156,71 @@ def test_demo_environments_isolate_the_demo():
 
 def test_banner_lists_users_and_clients_from_the_seed():
     facts = demo_facts(tomllib.loads(SEED.read_text()))
-    text = banner("http://127.0.0.1:8080", "http://127.0.0.1:8081", facts, Path(".demo"), SEED)
-    assert "alice@example.com" in text and "Implicit Grant client id" in text
-    assert "demo-client-credentials-secret" not in text
+    cli = cli_lines(facts, "http://127.0.0.1:8081", (8081, 8080), Path("/s/config.toml"), ".venv/bin/gclogin")
+    text = banner("http://127.0.0.1:8080", "http://127.0.0.1:8081", facts, Path(".demo"), SEED, cli)
+    assert "alice@example.com  password: alice-demo-password" in text and "Implicit Grant client id" in text
+    assert f"{CC_CLIENT[0]}  secret: {CC_CLIENT[1]}" in text
+    assert [line.strip() for line in text.splitlines() if "bin/gclogin " in line] == cli
+
+
+def test_cli_lines_use_the_seeds_pkce_client_on_a_free_registered_port():
+    facts = demo_facts(tomllib.loads(SEED.read_text()))
+    new, me = cli_lines(facts, "http://127.0.0.1:8081", (8081, 8080), Path("/a b/config.toml"), ".venv/bin/gclogin")
+    assert new == ("GCLOGIN_CONFIG='/a b/config.toml' .venv/bin/gclogin profiles new --name demo "
+                   "--environment http://127.0.0.1:8081 --grant-type pkce "
+                   f"--client-id {PKCE_CLIENT} --redirect-port 8090 --no-https --yes")
+    assert me == "GCLOGIN_CONFIG='/a b/config.toml' .venv/bin/gclogin users me get -p demo"
+    # 8090 taken by the demo itself: no registered localhost port is left, so no lines.
+    assert cli_lines(facts, "http://127.0.0.1:8081", (8090, 8080), Path("c"), "gclogin") == []
+    no_pkce = {**facts, "clients": [c for c in facts["clients"] if c["grant"] != "CODE"]}
+    assert cli_lines(no_pkce, "http://127.0.0.1:8081", (8081, 8080), Path("c"), "gclogin") == []
+
+
+_SCRIPTED_BROWSER = '''
+import sys, traceback, urllib.parse, requests
+from mock_idp.testing import parse_login_form
+try:
+    session = requests.Session()
+    page = session.get(sys.argv[-1], timeout=30)
+    form = parse_login_form(page.text)
+    session.post(urllib.parse.urljoin(page.url, form.action), timeout=30,
+                 data={**form.fields, "username": sys.argv[1], "password": sys.argv[2]})
+except Exception:
+    with open(__file__ + ".err", "w") as err:
+        traceback.print_exc(file=err)
+'''
+
+
+@pytest.mark.slow
+def test_the_printed_cli_lines_log_in_and_print_the_user(tmp_path):
+    """The two lines, run as printed (a scripted person signs in as Alice), give Alice's users/me."""
+    idp_port, web_port, cli_port = free_ports(3)
+    seed = tmp_path / "seed.toml"
+    # the first registered localhost redirect is the one the banner offers: make it a free port
+    seed.write_text(SEED.read_text().replace('"http://localhost:8080"', f'"http://localhost:{cli_port}"'))
+    log = tmp_path / "log"
+    proc = _launch(tmp_path / ".demo", idp_port, web_port, log, "--seed", str(seed), "--workers", "1")
+    try:
+        wait_http(f"http://127.0.0.1:{web_port}/healthz", timeout=60, proc=proc)
+        deadline = time.monotonic() + 30  # bounded: the banner follows the health checks
+        while "Press Ctrl-C" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        lines = [line.strip() for line in log.read_text().splitlines() if line.startswith("    GCLOGIN_CONFIG=")]
+        assert len(lines) == 2 and f"--redirect-port {cli_port}" in lines[0]
+        browser = tmp_path / "browser.py"
+        browser.write_text(_SCRIPTED_BROWSER)
+        env = {**os.environ, "GENESYSCLOUD_BROWSER": f"{sys.executable} {browser} {ALICE[0]} {ALICE[1]}"}
+        results = [subprocess.run(["bash", "-c", line], cwd=REPO, env=env, capture_output=True, text=True,
+                                  timeout=60) for line in lines]
+    except subprocess.TimeoutExpired:
+        trace = tmp_path / "browser.py.err"
+        pytest.fail("the CLI waited for a login that never came: "
+                    + (trace.read_text() if trace.exists() else "the scripted browser raised nothing"))
+    finally:
+        stop_process(proc)
+    assert results[0].returncode == 0, results[0].stderr
+    assert results[1].returncode == 0, results[1].stderr
+    assert json.loads(results[1].stdout)["username"] == ALICE[0]
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""The README's Node example of the control API runs as written against the mock."""
+"""docs/testing-with-the-mock.md's control-API examples (Node, curl) run as written against the mock."""
 from __future__ import annotations
 
 import os
@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "testing-with-the-mock.md"
 
 
 def node_example() -> str:
-    section = README.read_text(encoding="utf-8").split("#### The control API", 1)[1]
+    section = README.read_text(encoding="utf-8").split("### The control API", 1)[1]
     return re.search(r"```js\n(.*?)```", section, re.S).group(1)
 
 
@@ -31,7 +31,7 @@ def test_the_node_example_signs_in_headlessly(genesys_mock, tmp_path):
 
 
 def curl_lines() -> str:
-    section = README.read_text(encoding="utf-8").split("#### The control API", 1)[1]
+    section = README.read_text(encoding="utf-8").split("### The control API", 1)[1]
     return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
 
 

@@ -1,7 +1,7 @@
 """The mock IdP under gunicorn with mixed traffic: 5xx, worker memory, worker death, restart.
 
 Used by test_idp_load.py (a short run inside `make test`) and by `make soak`
-(`python -m tests.robustness.soak`, the full 60 s run whose figures the README reports).
+(`python -m tests.robustness.soak`, the full 60 s run whose figures docs/reliability.md reports).
 """
 from __future__ import annotations
 
