@@ -4,7 +4,7 @@ The callback at ``/callback/<issuer id>`` (one per authorization server, R26) is
 (``service.web.callback.callback_blueprint``, shared with the CLI's loopback server):
 a PKCE code in the query is exchanged server-side; an implicit token arrives in the
 fragment, which the library's relay page POSTs back same-origin (R22; the browser's
-history database still records the token-bearing URL, see README "Security"). That POST is
+history database still records the token-bearing URL, see docs/security.md). That POST is
 bound to the session by the single-use state of the pending login rather than by a
 CSRF form token.
 """
