@@ -78,6 +78,16 @@ def assert_token_works(base: str) -> None:
     assert user.status_code == 400, user.text
 
 
+def assert_form_limits(base: str) -> None:
+    """The mock's MAX_FORM_PARTS (100) holds: Flask applies that config since 3.1."""
+    def login_post(parts: int) -> requests.Response:
+        fields = {f"f{i}": (None, "x") for i in range(parts)}
+        return requests.post(base + "/oauth/authorize", files=fields, timeout=TIMEOUT, allow_redirects=False)
+
+    assert login_post(3).status_code != 413
+    assert login_post(150).status_code == 413
+
+
 def test_the_venv_holds_exactly_the_floors():
     installed = json.loads(floors_run(
         "import json, importlib.metadata as m, sys; "
@@ -111,6 +121,7 @@ def test_both_apps_start_and_answer(tmp_path):
     with floors_gunicorn("mock_idp:create_app()", IDP_CONFIG, idp_env, tmp_path / "idp.log") as idp:
         assert requests.get(idp + "/healthz", timeout=TIMEOUT).status_code == 200
         assert_token_works(idp)
+        assert_form_limits(idp)
         web_env = {"GCLOGIN_CONFIG": str(tmp_path / "gc" / "config.toml"), "SERVICE_IDP_URL": idp}
         with floors_gunicorn("service:create_app()", WEB_CONFIG, web_env, tmp_path / "web.log") as web:
             assert requests.get(web + "/healthz", timeout=TIMEOUT).status_code == 200
