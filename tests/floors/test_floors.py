@@ -36,6 +36,7 @@ pytestmark = [
                                                  "FLOORS_PYTHON, which `make test-floors` sets"),
 ]
 
+PINS = project_pins((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 SEED = REPO / "mock_idp" / "seed.toml"
 CC = next(c for c in tomllib.loads(SEED.read_text(encoding="utf-8"))["clients"]
           if c["authorized_grant_type"] == "CLIENT-CREDENTIALS")
@@ -142,5 +143,3 @@ def test_the_mock_runs_on_the_redis_store(tmp_path):
         server.stop()
     assert not (tmp_path / "unused.sqlite3").exists()  # the Redis store was the one used
 
-
-PINS = project_pins((REPO / "pyproject.toml").read_text(encoding="utf-8"))
