@@ -47,7 +47,7 @@ system-packages:
 test-python: install system-packages lint
 	$(PY) -m pytest --ignore=tests/containers $(PYTEST_ARGS)
 
-test: test-python test-containers
+test: test-python test-floors test-containers
 
 clean:
 	rm -rf $(VENV) reports build *.egg-info .hypothesis

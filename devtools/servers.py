@@ -81,16 +81,18 @@ def wsgi_server(app, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
 def gunicorn(app_spec: str, env: Mapping[str, str] | None = None, workers: int = 2,
              threads: int = 1, health_path: str = "/healthz",
              timeout: float = 30.0, log_path: Path | None = None,
-             extra_args: list[str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+             extra_args: list[str] | None = None,
+             python: str = sys.executable) -> Iterator[tuple[str, subprocess.Popen]]:
     """Run `gunicorn app_spec` on a loopback port bound here; yields (base URL, process).
 
     The listening socket is bound before gunicorn starts and handed to it (``fd://N``),
     so no other process can take the port in between and whatever answers is ours.
-    extra_args go before the app spec (e.g. ["--access-logfile", "-"]).
+    extra_args go before the app spec (e.g. ["--access-logfile", "-"]); python is the
+    interpreter whose gunicorn runs (`make test-floors`: the venv of the declared floors).
     """
     listener = socket.create_server(("127.0.0.1", 0), backlog=128)
     port = listener.getsockname()[1]
-    cmd = [sys.executable, "-m", "gunicorn", "--bind", f"fd://{listener.fileno()}",
+    cmd = [python, "-m", "gunicorn", "--bind", f"fd://{listener.fileno()}",
            "--workers", str(workers), "--threads", str(threads), "--graceful-timeout", "5", "--no-control-socket",
            *(extra_args or []), app_spec]
     with contextlib.ExitStack() as stack:
