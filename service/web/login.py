@@ -46,7 +46,7 @@ def login(ctx: WebContext, profile: Profile, *, next_path: str, save_profile: di
     """
     if profile.access_token:
         if save_profile is not None:
-            ctx.save_new(profile, overwrite=bool(save_profile.get("overwrite")))
+            ctx.save_answers(profile, save_profile)
             flash(f"Profile {profile.name} saved.", "notice")
         else:
             flash("This profile uses a fixed access token: nothing to log in to.", "notice")
@@ -54,7 +54,7 @@ def login(ctx: WebContext, profile: Profile, *, next_path: str, save_profile: di
     if profile.grant_type is GrantType.CLIENT_CREDENTIALS:
         token = flows.client_credentials(ctx, profile)
         if save_profile is not None:
-            ctx.save_new(profile.with_token(token), overwrite=bool(save_profile.get("overwrite")))
+            ctx.save_answers(profile.with_token(token), save_profile)
             flash(f"Profile {profile.name} saved.", "notice")
         else:
             ctx.save_token(profile.name, token)
@@ -77,7 +77,7 @@ def _on_success(pending: PendingLogin, token: TokenResponse) -> ResponseReturnVa
         fields = data["new_profile"]
         # checked when the form was sent; save_new re-checks overwrite under the store's lock
         profile = profile_from_answers(fields, existing=ctx.store.names())
-        ctx.save_new(profile.with_token(token.to_token_data()), overwrite=bool(fields.get("overwrite")))
+        ctx.save_answers(profile.with_token(token.to_token_data()), fields)
         flash(f"Profile {name} saved.", "notice")
     else:
         ctx.save_token(name, token.to_token_data())
