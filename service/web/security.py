@@ -21,6 +21,7 @@ from typing import TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, g, request, session
+from flask.typing import ResponseReturnValue
 
 from ..environments import origin
 from ..security_headers import content_security_policy, security_headers
@@ -160,7 +161,7 @@ def _check_host() -> None:
 _ANY_HOST = frozenset({"healthz.healthz", "static", "favicon.icon"})
 
 
-def _one_host_name() -> Response | None:
+def _one_host_name() -> ResponseReturnValue | None:
     if request.method not in ("GET", "HEAD") or request.endpoint in _ANY_HOST:
         return None
     if request.blueprint == "callback":
