@@ -48,10 +48,3 @@ def test_a_malformed_flag_is_refused_naming_it(tmp_path):
     with pytest.raises(ConfigError, match="SHOW_DEMO_CREDENTIALS"):
         create_app(app_config(tmp_path, SHOW_DEMO_CREDENTIALS="maybe"))
 
-
-def test_the_demo_sets_the_flag_for_its_idp_only(tmp_path):
-    from devtools.demo import environments
-
-    idp, web = environments(tmp_path, 8081, 8080, tmp_path / "seed.toml", {"MOCK_IDP_SHOW_DEMO_CREDENTIALS": "1"})
-    assert idp["MOCK_IDP_SHOW_DEMO_CREDENTIALS"] == "1"
-    assert not any(k.startswith("MOCK_IDP_") for k in web)
