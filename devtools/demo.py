@@ -73,7 +73,8 @@ def environments(state_dir: Path, idp_port: int, web_port: int, seed: Path,
     """The IdP's and the web service's environments (the caller's own settings dropped)."""
     clean = {k: v for k, v in base.items() if not k.startswith(_STRIPPED)}
     idp_url = f"http://{HOST}:{idp_port}"
-    idp = {**clean, "MOCK_IDP_SEED": str(seed), "MOCK_IDP_DB": str(state_dir / "idp.sqlite3")}
+    idp = {**clean, "MOCK_IDP_SEED": str(seed), "MOCK_IDP_DB": str(state_dir / "idp.sqlite3"),
+           "MOCK_IDP_SHOW_DEMO_CREDENTIALS": "1"}  # its landing page lists the demo users
     if web_port != SEED_WEB_PORT:
         idp["MOCK_IDP_LOOPBACK_ANY_PORT"] = "1"
     web = {**clean, "GCLOGIN_CONFIG": str(state_dir / "config.toml"),

@@ -18,3 +18,14 @@ test-python: sdk-node
 
 # The inner loop reads the model declarations too (npm only, no apt).
 test-fast: $(SDK_NODE_STAMP)
+
+# axe-core for the accessibility checks of tests/browser (issue 19), from its lockfile too.
+AXE_NODE := tests/browser/node
+AXE_NODE_STAMP := $(AXE_NODE)/node_modules/.package-lock.json
+
+$(AXE_NODE_STAMP): $(AXE_NODE)/package-lock.json $(AXE_NODE)/package.json
+	@command -v npm >/dev/null || scripts/ensure-system-packages npm
+	npm ci --prefix $(AXE_NODE) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+sdk-node: $(AXE_NODE_STAMP)

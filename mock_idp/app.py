@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, authorize, clients_api, control, health, logout, token
+from . import api, authorize, clients_api, control, health, landing, logout, token
 from .control_sqlite import SqliteControlState
 from .config import DEFAULTS, settings
 from .errors import ConfigError, register_error_handlers
@@ -57,7 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     server = MockAuthorizationServer(app, store)
     app.extensions[KEY] = MockIdp(current, store, server, api.make_protector(store), control_state)
 
-    for module in (authorize, logout, token, api, clients_api, health):
+    for module in (authorize, logout, token, api, clients_api, health, landing):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 

@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_FORM_MEMORY_SIZE": 64 * 1024,
     "MAX_FORM_PARTS": 100,
+    "SHOW_DEMO_CREDENTIALS": False,  # MOCK_IDP_SHOW_DEMO_CREDENTIALS=1 (the demo): / lists the seed's users
     "CONTROL_TOKEN": None,        # MOCK_IDP_CONTROL_TOKEN: switches the /mock/ control API on; its bearer secret
 }
 
@@ -46,6 +47,7 @@ class Settings:
     cors_origins: frozenset[str] | None  # None: any origin
     control_token: str | None = None  # None: no control API (every /mock/ path is 404)
     store: str | None = None  # a Redis URL (redis_store.py); None: the SQLite file `db`
+    show_demo_credentials: bool = False  # the landing page lists the seed's users and clients
 
 
 def default_seed_path() -> Path:
@@ -156,6 +158,7 @@ def settings(config: Mapping[str, Any]) -> Settings:
         cors_origins=cors_origins(config.get("CORS_ORIGINS", "*")),
         control_token=_control_token(config.get("CONTROL_TOKEN")),
         store=_store(config.get("STORE")),
+        show_demo_credentials=_flag("SHOW_DEMO_CREDENTIALS", config.get("SHOW_DEMO_CREDENTIALS", False)),
     )
 
 

@@ -1,7 +1,7 @@
 """HTML responses with the security headers every page of the mock carries (R5).
 
-No scripts, no third-party resources: an inline style allowed by a per-response
-nonce, and a form-action limited to this origin plus the one redirect target
+No scripts, no third-party resources: gclogin's one stylesheet inlined under a
+per-response nonce (service.page_stylesheet), and a form-action limited to this origin plus the one redirect target
 the form may lead to (browsers apply form-action to the redirect after a POST).
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, render_template
 
-from service import content_security_policy, security_headers
+from service import content_security_policy, page_stylesheet, security_headers
 
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
 
@@ -29,7 +29,7 @@ def origin(uri: str) -> str | None:
 def html_page(template: str, status: int = 200, form_targets: Iterable[str] = (),
               **context: Any) -> Response:
     nonce = secrets.token_urlsafe(16)
-    body = render_template(template, nonce=nonce, **context)
+    body = render_template(template, nonce=nonce, stylesheet=page_stylesheet(), **context)
     response = Response(body, status=status, mimetype="text/html")
     targets = [t for t in (origin(u) for u in form_targets) if t]
     form_action = ["'self'", *targets] if context.get("has_form") else []

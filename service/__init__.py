@@ -26,6 +26,7 @@ from .errors import (ApiError, AuthenticationError, ConfigError, ConfigParseErro
 from .gunicorn_settings import GUNICORN_SETTINGS
 from .logins import (LoginOptions, Overrides, Resolved, call_with_token, login, login_and_save, logout,
                     resolve_profile)
+from .page_style import page_stylesheet
 from .profile_answers import profile_from_answers
 from .private_files import UnsafePathError, open_private, own_private_file, owned_private_dir, private_dir
 from .profiles import DEFAULT_PROFILE, GrantType, Profile, TokenData
@@ -51,7 +52,7 @@ __all__ = [
     "RedirectError", "StateError",
     # pure rules the mock IdP shares with the client
     "GUNICORN_SETTINGS", "content_security_policy", "is_valid_redirect_uri", "redirect_uri_allowed",
-    "security_headers",
+    "security_headers", "page_stylesheet",
     # files that hold secrets: 0600 in a 0700 directory
     "UnsafePathError", "open_private", "own_private_file", "owned_private_dir", "private_dir",
     # the web service's app factory (lazy)

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 
 from .api import exchange_code
 from .errors import GcloginError, RedirectError, StateError
+from .page_style import page_stylesheet
 from .oauth import PendingLogin, TokenResponse, parse_code_response, parse_implicit_response, parse_params
 from .profiles import GrantType
 from .security_headers import content_security_policy, security_headers
@@ -114,11 +115,16 @@ def relay_page(nonce: str, action: str, *, fetch: bool = False) -> str:
                              send="fetch" if fetch else "form")
 
 
-def result_page(ok: bool, title: str, detail: str = "") -> str:
-    """The small success/error page; ``detail`` (e.g. an error_description) is shown escaped (R3)."""
-    detail_html = f'<p id="detail">{html.escape(detail)}</p>\n' if detail else ""
+def result_page(ok: bool, title: str, detail: str = "", *, nonce: str = "") -> str:
+    """The small success/error page; ``detail`` (e.g. an error_description) is shown escaped (R3).
+
+    With ``nonce`` (the one in page_headers) it carries gclogin's stylesheet inline.
+    """
+    role = "" if ok else ' class="error" role="alert"'
+    detail_html = f'<p id="detail"{role}>{html.escape(detail)}</p>\n' if detail else ""
     close_html = "<p>You can close this window and return to the terminal.</p>\n" if ok else ""
-    return _RESULT.substitute(title=html.escape(title), detail=detail_html, close=close_html)
+    style = f'<style nonce="{html.escape(nonce)}">{page_stylesheet()}</style>\n' if nonce else ""
+    return _RESULT.substitute(title=html.escape(title), detail=detail_html, close=close_html, style=style)
 
 
 def page_headers(nonce: str, *, connect: bool = False) -> dict[str, str]:

@@ -80,7 +80,7 @@ class LoopbackApp:
         """GET of a request target as sent (``/?code=..``): the response, or the relay page."""
         parts = urlsplit(target)
         if unquote(parts.path) != "/":
-            return _page(404, result_page(False, "Not found"))
+            return _page(404, False, "Not found")
         raw_query = parts.query.encode("latin-1")  # http.server decoded the bytes as latin-1
         if is_response(parts.query):
             return self._answer(complete_code(raw_query, self._take))
@@ -90,7 +90,7 @@ class LoopbackApp:
     def post(self, target: str, content_type: str | None, body: bytes) -> Page:
         """The relay page's POST of the implicit fragment."""
         if unquote(urlsplit(target).path) != "/":
-            return _page(404, result_page(False, "Not found"))
+            return _page(404, False, "Not found")
         fragment = ""
         if (content_type or "").split(";")[0].strip().lower() == FORM:
             fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
@@ -101,13 +101,15 @@ class LoopbackApp:
     def _answer(done: Completion) -> Page:
         if isinstance(done.outcome, GcloginError):
             # A refused response consumed nothing: the login goes on waiting, unreported.
-            return _page(400, result_page(False, "Login failed", str(done.outcome)),
+            return _page(400, False, "Login failed", str(done.outcome),
                          None if done.pending is None else done.outcome)
-        return _page(200, result_page(True, "Login complete"), done.outcome)
+        return _page(200, True, "Login complete", outcome=done.outcome)
 
 
-def _page(status: int, body: str, outcome: Outcome | None = None) -> Page:
-    return Page(status, body, page_headers(secrets.token_urlsafe(18)), outcome)
+def _page(status: int, ok: bool, title: str, detail: str = "", outcome: Outcome | None = None) -> Page:
+    """A result page whose inline stylesheet carries the nonce of its own CSP (R5)."""
+    nonce = secrets.token_urlsafe(18)
+    return Page(status, result_page(ok, title, detail, nonce=nonce), page_headers(nonce), outcome)
 
 
 def create_loopback_app(pending: PendingLogin, report: Callable[[Outcome], None],
@@ -146,7 +148,7 @@ class QuietRequestHandler(BaseHTTPRequestHandler):
             length = -1
         if not 0 <= length <= MAX_BODY:
             self._send(_page(413 if length > MAX_BODY else 400,
-                             result_page(False, "Login failed", "The request body is missing or too large.")))
+                             False, "Login failed", "The request body is missing or too large."))
             return
         body = self.rfile.read(length)
         self._send(self.server.app.post(self.path, self.headers.get("Content-Type"), body))
@@ -158,7 +160,7 @@ class QuietRequestHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def _not_allowed(self) -> None:
-        page = _page(405, result_page(False, "Method not allowed"))
+        page = _page(405, False, "Method not allowed")
         self._send(Page(page.status, page.body, {**page.headers, "Allow": "GET, POST"}))
 
     def _send(self, page: Page) -> None:

@@ -17,11 +17,12 @@ from flask import Flask, current_app, session
 
 from service.config_store import ConfigStore
 from service.environments import DEFAULT_ENVIRONMENT, REGIONS, Endpoints, issuer_id, resolve
-from service.errors import InvalidValueError
+from service.errors import InvalidValueError, ProfileNotFoundError
 from service.logins import ENV_CLIENT_ID, ENV_CLIENT_SECRET, Resolved, resolve_profile, store_token
 from service.profiles import GrantType, Profile, TokenData, set_profile
 
 from .pending import PendingLogins
+from .profile_form import edited
 
 
 SESSION_ID = "sid"  # opaque id of this browser session's server-side tokens
@@ -154,6 +155,20 @@ class WebContext:
             if profile.name in doc:
                 del doc[profile.name]
             set_profile(doc, profile)
+
+    def save_edit(self, profile: Profile) -> None:
+        """Update a saved profile in place (its other keys and the file's layout kept)."""
+        with self.store.transaction() as doc:
+            if profile.name not in doc:
+                raise ProfileNotFoundError(profile.name, self.store.path)
+            set_profile(doc, profile)
+
+    def save_answers(self, profile: Profile, fields: dict) -> None:
+        """Save a profile the form described: an edit in place, a new one (overwrite if ticked)."""
+        if fields.get("edit"):
+            self.save_edit(edited(self.store.get(profile.name), profile))
+        else:
+            self.save_new(profile, overwrite=bool(fields.get("overwrite")))
 
     def server_profile(self, profile: Profile) -> Profile:
         """The profile as the library's server-side calls must see it: an environment naming

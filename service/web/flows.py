@@ -14,7 +14,7 @@ from dataclasses import asdict
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import session
+from flask import request, session
 
 from service import api, oauth
 from service import logins as library
@@ -27,6 +27,7 @@ from .errors import CredentialsRejected
 
 T = TypeVar("T")
 SESSION_KEY = "login"
+STARTED_AT = "started-at\0"
 
 
 def with_retries(ctx: WebContext, call: Callable[[], T], *, retry_unanswered: bool = True) -> T:
@@ -82,7 +83,16 @@ def begin_browser_login(ctx: WebContext, profile: Profile, *, save_profile: dict
     if isinstance(previous, str):
         ctx.pending.take(previous)  # one browser login per session at a time
     session[SESSION_KEY] = ctx.pending.put(_dump(pending))
+    # Where it started, found by the state alone: a callback arriving under another host
+    # name (no session cookie there) can then say so (login._on_error).
+    ctx.pending.put_named(STARTED_AT + pending.state, {"origin": f"{request.scheme}://{request.host}"})
     return pending.authorize_url()
+
+
+def started_at(ctx: WebContext, received_state: str | None) -> str | None:
+    """The origin a login with this state was started at, if it is still pending."""
+    record = ctx.pending.peek(STARTED_AT + received_state) if received_state else None
+    return str(record["origin"]) if record else None
 
 
 def take_pending(ctx: WebContext, received_state: str | None, arrived_at: str) -> oauth.PendingLogin | None:

@@ -10,13 +10,13 @@ CSRF form token.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from service.environments import origin
-from service.errors import GcloginError
+from service.errors import GcloginError, StateError
 from .callback import callback_blueprint
-from service.oauth import PendingLogin, TokenResponse
+from service.oauth import PendingLogin, TokenResponse, parse_params
 from service.profile_answers import profile_from_answers
 from service.profiles import GrantType, Profile
 
@@ -46,7 +46,7 @@ def login(ctx: WebContext, profile: Profile, *, next_path: str, save_profile: di
     """
     if profile.access_token:
         if save_profile is not None:
-            ctx.save_new(profile, overwrite=bool(save_profile.get("overwrite")))
+            ctx.save_answers(profile, save_profile)
             flash(f"Profile {profile.name} saved.", "notice")
         else:
             flash("This profile uses a fixed access token: nothing to log in to.", "notice")
@@ -54,7 +54,7 @@ def login(ctx: WebContext, profile: Profile, *, next_path: str, save_profile: di
     if profile.grant_type is GrantType.CLIENT_CREDENTIALS:
         token = flows.client_credentials(ctx, profile)
         if save_profile is not None:
-            ctx.save_new(profile.with_token(token), overwrite=bool(save_profile.get("overwrite")))
+            ctx.save_answers(profile.with_token(token), save_profile)
             flash(f"Profile {profile.name} saved.", "notice")
         else:
             ctx.save_token(profile.name, token)
@@ -77,7 +77,7 @@ def _on_success(pending: PendingLogin, token: TokenResponse) -> ResponseReturnVa
         fields = data["new_profile"]
         # checked when the form was sent; save_new re-checks overwrite under the store's lock
         profile = profile_from_answers(fields, existing=ctx.store.names())
-        ctx.save_new(profile.with_token(token.to_token_data()), overwrite=bool(fields.get("overwrite")))
+        ctx.save_answers(profile.with_token(token.to_token_data()), fields)
         flash(f"Profile {name} saved.", "notice")
     else:
         ctx.save_token(name, token.to_token_data())
@@ -86,7 +86,26 @@ def _on_success(pending: PendingLogin, token: TokenResponse) -> ResponseReturnVa
 
 
 def _on_error(pending: PendingLogin | None, error: GcloginError) -> ResponseReturnValue:
+    if isinstance(error, StateError) and pending is None and flows.SESSION_KEY not in session:
+        # No login waits in this browser session: most often the login started under another
+        # host name (127.0.0.1 vs localhost), whose cookie this one never sees.
+        ctx = web()
+        here = f"{request.scheme}://{request.host}"
+        started = flows.started_at(ctx, received_state())
+        if started is not None and started.lower() != here.lower():
+            return render_template("other_host.html", started=started, here=here,
+                                   public_url=ctx.public_url), 400
     return render_error(error)
+
+
+def received_state() -> str | None:
+    """The state of the callback being answered: in the query (PKCE) or the relayed fragment."""
+    raw = request.form.get("fragment", "") if request.method == "POST" else \
+        request.query_string.decode("latin-1")
+    try:
+        return parse_params(raw).get("state")
+    except GcloginError:
+        return None
 
 
 def register_callback(app: Flask) -> None:

@@ -58,6 +58,16 @@ class PendingLogins:
             db.close()
         return opaque_id
 
+    def put_named(self, name: str, record: dict[str, Any]) -> None:
+        """Keep record under a name the caller already holds (a login's state), until the TTL."""
+        now = time.time()
+        db = self._connect()
+        try:
+            db.execute("INSERT OR REPLACE INTO pending (key, created, data) VALUES (?, ?, ?)",
+                       (self._key(name), now, json.dumps(record)))
+        finally:
+            db.close()
+
     def take(self, opaque_id: str | None) -> dict[str, Any] | None:
         """The record for opaque_id, removed; None if unknown, used or expired."""
         return self._record("DELETE FROM pending WHERE key = ? RETURNING created, data", opaque_id)

@@ -21,6 +21,7 @@ from typing import TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, g, request, session
+from flask.typing import ResponseReturnValue
 
 from ..environments import origin
 from ..security_headers import content_security_policy, security_headers
@@ -96,6 +97,20 @@ def host_allowed(host: str, *, public_url: str, bound_port: int | None,
     return host.lower() in extra or name in extra
 
 
+def canonical_location(host: str, target: str, *, public_url: str) -> str | None:
+    """Pure: where to send a request for ``target`` (path and query) that arrived under
+    another loopback name than the public URL's (127.0.0.1 vs localhost), or None.
+
+    Cookies are per host name: a login started at one name and called back at the other
+    finds no session. So every page is served under one name only.
+    """
+    name, _ = _split_host(host, default_port=0)
+    public = (urlsplit(public_url).hostname or "").lower()
+    if name is None or name not in LOOPBACK_NAMES or name == public or not is_local_path(target):
+        return None
+    return public_url + target
+
+
 def same_origin_post(origin: str | None, fetch_site: str | None, *, own_origins: set[str]) -> bool:
     """Pure: a POST this origin's own pages sent (Origin one of ours, or, without a real
     Origin, ``Sec-Fetch-Site: same-origin``). Anything else is refused."""
@@ -139,6 +154,23 @@ def _check_host() -> None:
                                "names another (possible DNS rebinding). Use the URL it was "
                                "configured with (SERVICE_PUBLIC_URL), or add the name to "
                                "SERVICE_ALLOWED_HOSTS.")
+
+
+#: answered under any allowed name: probes (compose checks 127.0.0.1) and the OAuth callback,
+#: whose wrong-host case gets its own page (login._on_error)
+_ANY_HOST = frozenset({"healthz.healthz", "static", "favicon.icon"})
+
+
+def _one_host_name() -> ResponseReturnValue | None:
+    if request.method not in ("GET", "HEAD") or request.endpoint in _ANY_HOST:
+        return None
+    if request.blueprint == "callback":
+        return None
+    from flask import current_app, redirect
+
+    target = request.full_path if request.query_string else request.path
+    location = canonical_location(request.host, target, public_url=current_app.config["PUBLIC_URL"])
+    return redirect(location, 302) if location else None
 
 
 def _check_origin() -> None:
@@ -189,6 +221,7 @@ def local_path_or(target: str | None, default: str) -> str:
 def init_app(app: Flask) -> None:
     """Register the CSRF check, the headers and the template helpers."""
     app.before_request(_check_host)
+    app.before_request(_one_host_name)
     app.before_request(_check_origin)
     app.before_request(_check_csrf)
     app.after_request(_headers)

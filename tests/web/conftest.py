@@ -13,11 +13,18 @@ IDP = "http://127.0.0.1:9"  # nothing listens there; tests that need an IdP star
 
 
 class BrowserClient(FlaskClient):
-    """Flask's test client sending what every browser sends on a same-origin form POST."""
+    """Flask's test client at the service's public URL (the one host name it serves pages
+    under), sending what every browser sends on a same-origin form POST."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.environ_base["HTTP_ORIGIN"] = "http://localhost"
+        self.public_url = self.application.config["PUBLIC_URL"]
+        self.environ_base["HTTP_ORIGIN"] = self.public_url
+
+    def open(self, *args, **kwargs):
+        if not args or isinstance(args[0], str):
+            kwargs.setdefault("base_url", self.public_url)
+        return super().open(*args, **kwargs)
 
 
 def make_app(tmp_path: Path, **overrides):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -61,7 +62,9 @@ def test_new_form_defaults_to_gc_environment_without_an_idp(tmp_path):
     from .conftest import make_app
 
     page = make_app(tmp_path, IDP_URL=None).test_client().get("/profiles/new").get_data(as_text=True)
-    assert 'value="mypurecloud.com"' in page
+    # Blank, saying before saving what blank becomes (gc: Environment [mypurecloud.com]).
+    assert 'name="environment" value="" placeholder="mypurecloud.com (US East, production)"' in page
+    assert "Left blank: mypurecloud.com (US East, production)" in page
 
 
 @pytest.mark.parametrize("fields, field, message", [
@@ -134,9 +137,10 @@ def test_profile_page_masks_secrets_and_offers_actions(app, client):
                       f'environment = "{IDP}"\n')
     page = client.get("/profiles/cc").get_data(as_text=True)
     assert "cid-123" in page and "very-secret-value" not in page and "********" in page
-    assert 'action="/profiles/cc/login"' in page and 'action="/profiles/cc/logout"' in page
-    assert 'href="/profiles/cc/me"' in page
-    assert page.count('name="csrf_token"') == 2
+    # No token yet: "Log in", not "Log out" (tests/web/test_profile_edit.py: by token state).
+    assert 'action="/profiles/cc/login"' in page and 'action="/profiles/cc/logout"' not in page
+    assert 'href="/profiles/cc/me"' in page and 'href="/profiles/cc/edit"' in page
+    assert page.count('name="csrf_token"') == 1
 
 
 def test_implicit_profile_page_warns_and_allows_the_idp_as_form_action(app, client):
@@ -189,9 +193,15 @@ def test_favicon_is_a_small_cacheable_svg_linked_from_every_page(client):
 
 
 def test_redirect_fieldset_says_it_is_only_for_browser_grants(client):
-    page = client.get("/profiles/new").get_data(as_text=True)
+    resp = client.get("/profiles/new")
+    page = resp.get_data(as_text=True)
+    nonce = re.search(r"script-src 'nonce-([^']+)'", resp.headers["Content-Security-Policy"]).group(1)
     assert "<legend>Only for Implicit and PKCE" in page
-    assert "<script" not in page  # the form stays JS-free
+    # Works without JavaScript: every group is in the page; one same-origin script under the
+    # CSP nonce only hides groups, and no element carries an inline handler.
+    assert re.findall(r"<script[^>]*>", page) == [
+        f'<script nonce="{nonce}" src="/static/profile-form.js" defer>']
+    assert not re.search(r"\son[a-z]+=", page)
 
 
 def test_port_zero_redirect_uri_reads_as_chosen_at_login_time(app, client):

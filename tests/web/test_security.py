@@ -43,7 +43,9 @@ def test_relay_page_script_carries_the_response_nonce(client):
 def test_pages_load_nothing_from_other_origins(client):
     page = client.get("/profiles/new").get_data(as_text=True)
     assert not re.search(r'(src|href)="(https?:)?//', page)
-    assert "<script" not in page  # only the relay page has a script
+    # Scripts: the relay page's, and the profile form's own same-origin file (under the nonce).
+    assert re.findall(r'<script[^>]*src="([^"]*)"', page) == ["/static/profile-form.js"]
+    assert "<script" not in client.get("/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("path", ["/profiles/new", "/profiles/DEFAULT/login", "/profiles/DEFAULT/logout"])
