@@ -99,14 +99,17 @@ def host_allowed(host: str, *, public_url: str, bound_port: int | None,
 
 def canonical_location(host: str, target: str, *, public_url: str) -> str | None:
     """Pure: where to send a request for ``target`` (path and query) that arrived under
-    another loopback name than the public URL's (127.0.0.1 vs localhost), or None.
+    another loopback name than the public URL's (127.0.0.1 vs localhost) on its port, or None.
 
     Cookies are per host name: a login started at one name and called back at the other
-    finds no session. So every page is served under one name only.
+    finds no session. So every page is served under one name only. Another port is not
+    the public URL's listener (a server started without SERVICE_PUBLIC_URL): no redirect.
     """
-    name, _ = _split_host(host, default_port=0)
-    public = (urlsplit(public_url).hostname or "").lower()
-    if name is None or name not in LOOPBACK_NAMES or name == public or not is_local_path(target):
+    parts = urlsplit(public_url)
+    public, public_port = (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
+    name, port = _split_host(host, default_port=public_port)
+    if name is None or name not in LOOPBACK_NAMES or name == public or port != public_port \
+            or not is_local_path(target):
         return None
     return public_url + target
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from devtools.servers import free_port, wsgi_server
-from service.environments import resolve
+from service.environments import issuer_id, resolve
 from service.loopback.handler import LoopbackApp
 from service.oauth import start_login
 from service.profiles import GrantType
@@ -79,9 +79,9 @@ def check(page, url: str) -> None:
 
 
 @pytest.mark.parametrize("path", ["/", "/profiles/new", "/profiles/pk", "/profiles/held", "/profiles/pk/edit",
-                                  "/profiles/pk/delete", "/profiles/pk/me", "/profiles/ghost", "/callback"])
-def test_web_service_pages(phone, web, path):
-    check(phone, web + path)
+                                  "/profiles/pk/delete", "/profiles/pk/me", "/profiles/ghost", "/callback/{idp}"])
+def test_web_service_pages(phone, idp, web, path):
+    check(phone, web + path.format(idp=issuer_id(idp)))  # the last: the relay page
 
 
 def test_the_new_profile_page_with_its_errors(phone, web):

@@ -47,9 +47,10 @@ def test_a_login_that_comes_back_under_the_other_name_says_so(tmp_path, public, 
     start = client.post("/profiles/web/login", base_url=started, data={"csrf_token": "t" * 43},
                         headers={"Origin": started})
     assert start.status_code == 303, start.get_data(as_text=True)[:300]
-    state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
+    request = parse_qs(urlsplit(start.headers["Location"]).query)
+    state, callback = request["state"][0], urlsplit(request["redirect_uri"][0]).path
     # The IdP sends the browser to the registered redirect URI, under the public name.
-    resp = client.get(f"/callback?code=abc&state={state}")
+    resp = client.get(f"{callback}?code=abc&state={state}")
     page = resp.get_data(as_text=True)
     assert resp.status_code == 400
     assert "possible CSRF" not in page
@@ -61,7 +62,7 @@ def test_a_login_that_comes_back_under_the_other_name_says_so(tmp_path, public, 
 def test_a_callback_with_a_wrong_state_in_its_own_session_is_still_refused(tmp_path):
     app = make_app(tmp_path)
     client = app.test_client()
-    resp = client.get("/callback?code=abc&state=never-issued")
+    resp = client.get("/callback/127.0.0.1_9?code=abc&state=never-issued")  # conftest's IDP
     assert resp.status_code == 400 and "another address" not in resp.get_data(as_text=True)
 
 
@@ -73,3 +74,10 @@ def test_canonical_location_only_ever_leads_to_the_public_url(host, target):
     if found is not None:
         assert found.startswith(public + "/") and not found.startswith(public + "//")
         assert host in ("127.0.0.1", "[::1]")
+
+
+def test_another_port_is_not_the_public_listener():
+    """A server bound elsewhere than its public URL's port (no SERVICE_PUBLIC_URL given)
+    would send browsers to a port nobody serves: it serves the page instead."""
+    assert canonical_location("127.0.0.1:9999", "/", public_url="http://localhost:8080") is None
+    assert canonical_location("127.0.0.1:8080", "/", public_url="http://localhost:8080") == "http://localhost:8080/"
