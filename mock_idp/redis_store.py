@@ -43,26 +43,18 @@ from .store_api import MAX_PASSWORD_FAILURES, MAX_PENDING, PENDING_LIFETIME, Pen
 PREFIX = "mock_idp:"
 TIMEOUT = 2.0  # seconds: a Redis that does not answer is down for this request
 
-# KEYS[1] the code; ARGV[1] the client id. Marks it used and returns its fields; a used
-# code returns {"used", token_jti, token_expires_at}; another client's or none: false.
-_CLAIM = """
+# KEYS[1] a code or refresh token (a hash); ARGV[1] the client id, ARGV[2..] the fields a
+# replay needs. Marks it used and returns its fields; one used already returns {"used",
+# those fields} ('' for a missing one); another client's or none: false.
+_CONSUME = """
 local client = redis.call('HGET', KEYS[1], 'client_id')
 if not client or client ~= ARGV[1] then return false end
 if redis.call('HSETNX', KEYS[1], 'used', '1') == 1 then
   return redis.call('HGETALL', KEYS[1])
 end
-return {'used', redis.call('HGET', KEYS[1], 'token_jti') or '',
-        redis.call('HGET', KEYS[1], 'token_expires_at') or ''}
-"""
-# KEYS[1] a refresh token; ARGV[1] the client id. Marks it used and returns its fields; a
-# used one returns {"used", login_id}; another client's or none: false.
-_CONSUME_REFRESH = """
-local client = redis.call('HGET', KEYS[1], 'client_id')
-if not client or client ~= ARGV[1] then return false end
-if redis.call('HSETNX', KEYS[1], 'used', '1') == 1 then
-  return redis.call('HGETALL', KEYS[1])
-end
-return {'used', redis.call('HGET', KEYS[1], 'login_id')}
+local used = {'used'}
+for i = 2, #ARGV do used[i] = redis.call('HGET', KEYS[1], ARGV[i]) or '' end
+return used
 """
 # KEYS[1] the pending record, KEYS[2] its failure count; ARGV[1] the limit, ARGV[2] the
 # count's lifetime. One more wrong password; 1 when that ended the pending login.
@@ -129,9 +121,8 @@ class RedisStore:
                                                     decode_responses=True)
         except ValueError as error:
             raise StoreError(f"MOCK_IDP_STORE: {redacted(url)} is not a Redis URL: {error}") from None
-        self._claim = self._redis.register_script(_CLAIM)
+        self._consume = self._redis.register_script(_CONSUME)
         self._note = self._redis.register_script(_NOTE)
-        self._consume_refresh = self._redis.register_script(_CONSUME_REFRESH)
         self._fail_pending = self._redis.register_script(_FAIL_PENDING)
         self._cap_pending = self._redis.register_script(_CAP_PENDING)
         try:
@@ -173,13 +164,21 @@ class RedisStore:
         self._redis.close()
 
     # -- directory cache (see store.py: same idea, the generation is a Redis key) ----
-    def _cached(self, kind: str, key: str, load: Callable[[], Any]) -> Any:
-        with self._up():
-            generation = self._redis.get(PREFIX + "generation") or "0"
+    def _directory(self, generation: str | None) -> dict[tuple[str, str], Client | User | None]:
+        """This process's cache of clients and users for `generation` (read just now)."""
+        generation = generation or "0"
         if generation != self._cache_generation:
             self._cache = {}
             self._cache_generation = generation
-        cache = self._cache
+        return self._cache
+
+    def _generation(self) -> str | None:
+        with self._up():
+            return self._redis.get(PREFIX + "generation")
+
+    @staticmethod
+    def _cached(cache: dict[tuple[str, str], Any], kind: str, key: str,
+                load: Callable[[], Any]) -> Any:
         try:
             return cache[(kind, key)]
         except KeyError:
@@ -253,11 +252,14 @@ class RedisStore:
                       incarnation=d["incarnation"], loopback_any_port=self.loopback_any_port)
 
     def get_client(self, client_id: str) -> Client | None:
+        return self._get_client(self._directory(self._generation()), client_id)
+
+    def _get_client(self, cache: dict[tuple[str, str], Any], client_id: str) -> Client | None:
         def load() -> Client | None:
             with self._up():
                 raw = self._redis.get(self._client_key(client_id))
             return self._client(raw) if raw else None
-        return self._cached("client", client_id, load)
+        return self._cached(cache, "client", client_id, load)
 
     def list_clients(self) -> list[Client]:
         with self._up():
@@ -323,6 +325,9 @@ class RedisStore:
         return User(d["id"], d["name"], d["email"], d["username"], d.get("extra") or {}, tuple(d.get("roles") or ()))
 
     def get_user(self, user_id: str | None) -> User | None:
+        return self._get_user(self._directory(self._generation()), user_id)
+
+    def _get_user(self, cache: dict[tuple[str, str], Any], user_id: str | None) -> User | None:
         if user_id is None:
             return None
 
@@ -330,7 +335,7 @@ class RedisStore:
             with self._up():
                 raw = self._redis.get(PREFIX + "user:" + user_id)
             return self._user(json.loads(raw)) if raw else None
-        return self._cached("user", user_id, load)
+        return self._cached(cache, "user", user_id, load)
 
     def _user_record(self, username: str) -> dict[str, Any] | None:
         with self._up():
@@ -362,26 +367,31 @@ class RedisStore:
         claims = self._signer.read(access_token)
         if claims is None:
             return None
-        client = self.get_client(claims.client_id)
+        # One round trip for the directory's generation and the revocation together:
+        # a bearer request costs one Redis command while its client and user are cached.
+        with self._up():
+            generation, revoked = self._redis.mget(PREFIX + "generation", PREFIX + "revoked:" + claims.jti)
+        cache = self._directory(generation)
+        client = self._get_client(cache, claims.client_id)
         if client is None or client.incarnation != claims.incarnation:
             return None
-        user = self.get_user(claims.user_id)
+        user = self._get_user(cache, claims.user_id)
         if claims.user_id is not None and user is None:
             return None
-        with self._up():
-            revoked = bool(self._redis.exists(PREFIX + "revoked:" + claims.jti))
         return Token(jti=claims.jti, client=client, user=user, grant_type=claims.grant_type,
                      scope=claims.scope, issued_at=claims.issued_at,
-                     expires_at=claims.expires_at, revoked=revoked, now=self.clock())
+                     expires_at=claims.expires_at, revoked=revoked is not None, now=self.clock())
 
     def _expiry(self, expires_at: float) -> int:
         """Seconds a record must live for something valid until `expires_at` (at least 1)."""
         return max(1, math.ceil(expires_at - self.clock()) + 1)
 
     def revoke_token(self, token: Token) -> None:
-        self._revoke(token.jti, token.expires_at)
-        with self._up():  # revoking the access token ends the refresh token issued with it
-            refresh_hash = self._redis.getdel(PREFIX + "access_refresh:" + token.jti)
+        # One round trip (MULTI); revoking the access token ends the refresh token issued with it.
+        with self._up(), self._redis.pipeline() as pipe:
+            pipe.set(PREFIX + "revoked:" + token.jti, "1", ex=self._expiry(token.expires_at))
+            pipe.getdel(PREFIX + "access_refresh:" + token.jti)
+            refresh_hash = pipe.execute()[1]
             if refresh_hash:
                 self._redis.delete(PREFIX + "refresh:" + refresh_hash)
 
@@ -405,7 +415,8 @@ class RedisStore:
         """Use a refresh token once (one script: check and mark). A used one presented again
         ends its whole login: every refresh and access token of it (RFC 9700 §4.14)."""
         with self._up():
-            result = self._consume_refresh(keys=[PREFIX + "refresh:" + digest(refresh_token)], args=[client_id])
+            result = self._consume(keys=[PREFIX + "refresh:" + digest(refresh_token)],
+                                   args=[client_id, "login_id"])
         if not result:
             return None
         if result[0] == "used":
@@ -457,7 +468,8 @@ class RedisStore:
         token it gave (RFC 6749 §4.1.2)."""
         code_hash = digest(code)
         with self._up():
-            result = self._claim(keys=[PREFIX + "code:" + code_hash], args=[client_id])
+            result = self._consume(keys=[PREFIX + "code:" + code_hash],
+                                   args=[client_id, "token_jti", "token_expires_at"])
         if not result:
             return None
         if result[0] == "used":
@@ -507,10 +519,11 @@ class RedisStore:
                        record["csrf_hash"])
 
     def take_pending(self, request_id: str) -> bool:
-        """Consume a pending login in one DEL; False if another request already did."""
+        """Consume a pending login in one DEL; False if another request already did.
+        Its failure count and index entry go in the same MULTI (one round trip)."""
         id_hash = digest(request_id)
-        with self._up():
-            taken = self._redis.delete(PREFIX + "pending:" + id_hash) == 1
-            self._redis.delete(PREFIX + "pending_failures:" + id_hash)
-            self._redis.zrem(PREFIX + "pending_index", id_hash)
-            return taken
+        with self._up(), self._redis.pipeline() as pipe:
+            pipe.delete(PREFIX + "pending:" + id_hash)
+            pipe.delete(PREFIX + "pending_failures:" + id_hash)
+            pipe.zrem(PREFIX + "pending_index", id_hash)
+            return bool(pipe.execute()[0] == 1)
