@@ -45,7 +45,7 @@ system-packages:
 	@scripts/ensure-system-packages $(sort $(SYSTEM_PACKAGES))
 
 test-python: install system-packages lint
-	$(PY) -m pytest --ignore=tests/containers $(PYTEST_ARGS)
+	$(PY) -m pytest --ignore=tests/containers --ignore=tests/floors $(PYTEST_ARGS)  # floors: make test-floors
 
 test: test-python test-floors test-containers
 

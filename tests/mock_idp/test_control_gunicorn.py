@@ -40,14 +40,22 @@ def token_requests(base, count):
 
 def test_a_fault_count_holds_across_workers(served):
     base, _ = served
-    control(base, "POST", "/reset")
-    assert control(base, "POST", "/faults", json={"status": 503, "path": "/oauth/token", "count": 5}).status_code == 201
-    answers = token_requests(base, 40)
-    statuses = sorted(a.status_code for a in answers)
-    assert statuses == [200] * 35 + [503] * 5
-    assert len({a.headers["X-Mock-Idp-Worker"] for a in answers}) == 2  # both workers took part
-    recorded = control(base, "GET", "/requests").json()["entities"]
-    assert sum(1 for r in recorded if r.get("fault") == "status") == 5 and len(recorded) == 40
+    workers: set[str] = set()
+    # Which worker accepts a connection is the kernel's choice: a batch may land on one.
+    # Repeat (bounded) until a batch had both, the case that proves the count is shared.
+    for _attempt in range(10):
+        control(base, "POST", "/reset")
+        assert control(base, "POST", "/faults",
+                       json={"status": 503, "path": "/oauth/token", "count": 5}).status_code == 201
+        answers = token_requests(base, 40)
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [200] * 35 + [503] * 5
+        recorded = control(base, "GET", "/requests").json()["entities"]
+        assert sum(1 for r in recorded if r.get("fault") == "status") == 5 and len(recorded) == 40
+        workers = {a.headers["X-Mock-Idp-Worker"] for a in answers}
+        if len(workers) == 2:
+            break
+    assert len(workers) == 2, "in ten batches of 40 requests one worker took them all"
 
 
 def test_the_clock_and_scripted_logins_are_shared(served):
