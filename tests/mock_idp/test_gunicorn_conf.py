@@ -44,9 +44,9 @@ def one_worker(tmp_path_factory):
         yield Served(base, log, (root / "store.sqlite3").resolve())
 
 
-def read_until(sock: socket.socket, count: int, deadline: float) -> bytes:
-    """Bytes from sock until `count` status lines have come, within the deadline."""
-    data = b""
+def read_until(sock: socket.socket, count: int, deadline: float, data: bytes = b"") -> bytes:
+    """Bytes from sock, after `data` already read from it, until `count` status lines have
+    come in all, within the deadline (one recv may bring several answers)."""
     while data.count(STATUS_LINE) < count:
         sock.settimeout(max(deadline - time.monotonic(), 0.001))
         chunk = sock.recv(65536)
@@ -89,10 +89,10 @@ def test_a_busy_connection_does_not_hold_the_worker(one_worker):
             sock.sendall(healthz("warm-up"))
             read_until(sock, 1, deadline)
         busy.sendall(healthz("burst") * burst)
-        read_until(busy, 1, deadline)  # the worker is on the burst now
+        started = read_until(busy, 1, deadline)  # the worker is on the burst now
         other.sendall(healthz("other"))
         read_until(other, 1, deadline)
-        read_until(busy, burst - 1, deadline)  # every answer of the burst came
+        read_until(busy, burst, deadline, started)  # every answer of the burst came
     deadline = time.monotonic() + 10
     while True:  # the log line is written after the answer
         agents = [line.rsplit('"', 2)[-2] for line in one_worker.log.read_text().splitlines()
