@@ -23,6 +23,8 @@ from gclogin_conformance.expect import CheckFailed, describe, excerpt
 from gclogin_conformance.targets import Client, ServerSpec
 
 TIMEOUT = 15
+#: the key under which this project's mock takes (and gives) what Genesys's JSON lacks
+MOCK_EXTENSION = "mockIdp"
 
 
 def default_seed() -> dict:
@@ -114,13 +116,22 @@ class Idp:
         return requests.request(method, self.api_url + path, headers=headers, timeout=TIMEOUT, **kw)
 
     def create_client(self, grant: str, redirect_uris: Sequence[str] = (), validity: int | None = None,
-                      roles: list[str] | None = None) -> dict:
-        """Add a client through the admin API, as an org admin would (Admin → OAuth)."""
+                      roles: list[str] | None = None, public: bool = True) -> dict:
+        """Add a client through the admin API, as an org admin would (Admin → OAuth).
+
+        Genesys gives every such client a secret, so a CODE client is confidential and
+        must send it at the token endpoint. A public PKCE client (no secret), which the
+        browser checks need, is the mock's extension: asked for only when the target is
+        this project's mock and `public`; another server gets a Genesys-shaped body, and
+        its answer (a secret or not) tells the checks which kind of client they have.
+        """
         admin = self.spec.admin
         if admin is None:
             raise CheckFailed("admin credentials to register a client", "none were given")
         body: dict[str, Any] = {"name": f"conformance-{uuid.uuid4().hex[:8]}", "authorizedGrantType": grant,
                 "registeredRedirectUri": list(redirect_uris)}
+        if grant == "CODE" and public and self.spec.mock:
+            body[MOCK_EXTENSION] = {"publicClient": True}
         if validity is not None:
             body["accessTokenValiditySeconds"] = validity
         if roles:

@@ -19,8 +19,8 @@ REFRESH_LIFETIME = 7 * 86400  # seconds a refresh token may wait for its one use
 ADMIN_ROLE = "admin"
 
 # Genesys grant type -> (OAuth grant_type, response_type, token-endpoint auth methods).
-# TOKEN (implicit) never authenticates; CODE accepts public PKCE clients ("none") and
-# confidential ones; PKCE is required for every code request either way.
+# TOKEN (implicit) never authenticates; CODE has public PKCE clients ("none") and
+# confidential ones (a secret), which must send it (Client.check_endpoint_auth_method).
 _GRANTS = {
     "CLIENT-CREDENTIALS": ("client_credentials", None, {"client_secret_basic", "client_secret_post"}),
     "TOKEN": ("implicit", "token", {"none"}),
@@ -102,6 +102,10 @@ class Client(ClientMixin):
         return bool(self.secret_hash) and hmac.compare_digest(digest(client_secret), self.secret_hash)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        # RFC 6749 §3.2.1: a confidential client must authenticate; PKCE alone is a
+        # public client's proof, so a CODE client with a secret may not use "none".
+        if method == "none" and self.is_confidential:
+            return False
         return method in _GRANTS[self.grant_type][2]
 
     def check_response_type(self, response_type: str) -> bool:

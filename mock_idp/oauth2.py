@@ -5,8 +5,9 @@ replaced it measured under the 15 % it had to buy (docs/performance.md) and is g
 
 Grants are Authlib's, subclassed only for storage hooks. PKCE is required for every
 code request of a public client and only S256 is accepted (R14); a confidential CODE
-client (one with a secret: Genesys's Code Authorization grant) may do without it,
-authenticates at the token endpoint, and gets a single-use refresh token. Access tokens are signed
+client (one with a secret: Genesys's Code Authorization grant) may do without it (when
+sent it is checked), must authenticate at the token endpoint with its secret, PKCE or
+not (RFC 6749 §3.2.1), and gets a single-use refresh token. Access tokens are signed
 claims (access_tokens.py): issuing one stores nothing, except which token a code
 gave, so that a replay of the code can revoke it.
 """
@@ -124,7 +125,8 @@ class MockAuthorizationServer(AuthorizationServer):
             error.status_code = 400
         if isinstance(error, InvalidClientError) and error.description \
                 and error.description.startswith("The client cannot authenticate"):
-            error.description = _invalid_client_sentence(request)
+            error.description = _invalid_client_sentence(
+                request, self._query_client_by_id(request.payload.client_id))
         if isinstance(error, UnsupportedGrantTypeError):
             error.description = (f"grant_type={error.grant_type} is not supported; use "
                                  "client_credentials, authorization_code or refresh_token.")
@@ -170,13 +172,18 @@ class MockAuthorizationServer(AuthorizationServer):
                                           login_id=login_id, access=claims)
 
 
-def _invalid_client_sentence(request: OAuth2Request) -> str:
-    """What Authlib's "cannot authenticate with methods: [...]" means, for a person."""
+def _invalid_client_sentence(request: OAuth2Request, named: Client | None) -> str:
+    """What Authlib's "cannot authenticate with methods: [...]" means, for a person;
+    `named` is the client the body's client_id names, if any."""
     if request.headers.get("Authorization") or request.payload.data.get("client_secret"):
         return "The client id or client secret is wrong."
     if not request.payload.client_id:
         return ("The request does not say which client it is: send the client id and secret "
                 "with HTTP Basic (RFC 6749 section 2.3.1), or client_id in the body for a public client.")
+    if named is not None and named.is_confidential:
+        return ("This client is confidential (it has a client secret): it must send its secret "
+                "with HTTP Basic or as client_secret in the body; PKCE alone does not "
+                "authenticate it (RFC 6749 section 3.2.1).")
     return ("This client must authenticate for this grant: send its client secret with HTTP "
             "Basic or as client_secret in the body (RFC 6749 section 2.3.1).")
 
@@ -208,11 +215,6 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def authenticate_user(self, authorization_code: AuthCode) -> User | None:
         return self.server.store.get_user(authorization_code.user_id)
-
-    def generate_token(self, *args: Any, include_refresh_token: bool = True, **kwargs: Any) -> dict:
-        # A confidential client that came without its secret (PKCE alone) gets no refresh token.
-        include = include_refresh_token and self.request.auth_method != "none"
-        return super().generate_token(*args, include_refresh_token=include, **kwargs)
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
@@ -253,11 +255,3 @@ class S256CodeChallenge(CodeChallenge):
         if data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("'code_challenge_method' must be S256.")
 
-    def validate_code_verifier(self, grant: Any, result: Any) -> None:
-        request = grant.request
-        code = request.authorization_code
-        if request.auth_method == "none" and not (code and code.code_challenge):
-            raise InvalidClientError(description="This client is confidential: authenticate with "
-                                     "its client secret (HTTP Basic, or client_secret in the body), "
-                                     "or use PKCE (RFC 6749 section 3.2.1).")
-        super().validate_code_verifier(grant, result)

@@ -287,12 +287,13 @@ class RedisStore:
                 except redis.WatchError:
                     continue
 
-    def create_client(self, spec: ClientSpec) -> tuple[Client, str]:
-        """A new client and its secret (the only time the secret is available)."""
-        client_id, secret = str(uuid.uuid4()), secrets.token_urlsafe(32)
+    def create_client(self, spec: ClientSpec, *, public: bool = False) -> tuple[Client, str | None]:
+        """A new client and its secret (the only time it is available); None if public."""
+        client_id = str(uuid.uuid4())
+        secret = None if public else secrets.token_urlsafe(32)
 
         def create(pipe: Any, current: str | None) -> bool:
-            self._put_client(pipe, client_id, spec, digest(secret), None)
+            self._put_client(pipe, client_id, spec, digest(secret) if secret else "", None)
             return True
         self._change_client(client_id, create)
         client = self.get_client(client_id)

@@ -151,11 +151,12 @@ class SqliteStore:
         rows = self._engine.conn().execute("SELECT * FROM clients ORDER BY date_created, id").fetchall()
         return [self._client(r) for r in rows]
 
-    def create_client(self, spec: ClientSpec) -> tuple[Client, str]:
-        """A new client and its secret (the only time the secret is available)."""
-        client_id, secret = str(uuid.uuid4()), secrets.token_urlsafe(32)
+    def create_client(self, spec: ClientSpec, *, public: bool = False) -> tuple[Client, str | None]:
+        """A new client and its secret (the only time it is available); None if public."""
+        client_id = str(uuid.uuid4())
+        secret = None if public else secrets.token_urlsafe(32)
         with self._engine.shared_write() as c:
-            self._upsert_client(c, client_id, spec, digest(secret))
+            self._upsert_client(c, client_id, spec, digest(secret) if secret else "")
         client = self.get_client(client_id)
         assert client is not None
         return client, secret

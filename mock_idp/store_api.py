@@ -58,9 +58,10 @@ class Store(Protocol):
         """Every client, oldest first (by creation time, then id)."""
         ...
 
-    def create_client(self, spec: ClientSpec) -> tuple[Client, str]:
+    def create_client(self, spec: ClientSpec, *, public: bool = False) -> tuple[Client, str | None]:
         """A new client with a fresh id and incarnation, and its secret: the only time
-        the secret is available (only its hash is kept)."""
+        the secret is available (only its hash is kept). A public client (a CODE client
+        that logs in with PKCE alone) has none: None."""
         ...
 
     def update_client(self, client_id: str, spec: ClientSpec) -> Client | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import requests
 
@@ -55,9 +55,16 @@ def pkce_code(idp, client: dict, redirect: str | None = None) -> tuple[str, str]
 
 def exchange(idp, client: dict, code: str, verifier: str, redirect: str | None = None,
              client_id: str | None = None) -> requests.Response:
-    return requests.post(idp.token_url, timeout=TIMEOUT, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect or client["redirect_uri"],
-        "code_verifier": verifier, "client_id": client_id or client["id"]})
+    """Redeem a code with its verifier. A client with a secret is confidential and sends it
+    (HTTP Basic, each part form-urlencoded: RFC 6749 §2.3.1, §3.2.1); a public one, or a
+    request naming another client_id, sends client_id alone."""
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect or client["redirect_uri"],
+            "code_verifier": verifier, "client_id": client_id or client["id"]}
+    headers = {}
+    if client.get("secret") and client_id is None:
+        raw = f"{quote_plus(client['id'])}:{quote_plus(client['secret'])}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(raw).decode()
+    return requests.post(idp.token_url, timeout=TIMEOUT, data=data, headers=headers)
 
 
 def browser_clients(idp) -> dict[str, dict]:

@@ -221,8 +221,8 @@ def test_R14_plain_or_missing_challenge_refused(idp, pkce, extra):
     """R14 — RFC 7636 §4.2; RFC 9700 §2.1.1: `plain` or no challenge: no code is issued."""
     if not extra and pkce.get("secret"):
         # A CODE client with a secret is confidential: Genesys's Code Authorization grant,
-        # which needs no PKCE (its secret proves it). The rule is for public clients; the
-        # mock's own tests check it there (tests/mock_idp/test_code_authorization.py).
+        # which needs no PKCE (its secret proves it). The rule is for public clients: the
+        # suite registers one at the mock (Idp.create_client), and a given [pkce] client has none.
         pytest.skip("R14 'missing' concerns public clients; this registered CODE client has a secret")
     params = {"response_type": "code", "client_id": pkce["id"], "redirect_uri": pkce["redirect_uri"], "state": "s",
               **extra}

@@ -63,6 +63,7 @@ class CliLogin:
         self.port = free_port()
         self.redirect = f"{scheme}://localhost:{self.port}"
         client = idp.create_client("TOKEN" if grant == "implicit" else "CODE", [self.redirect])
+        assert grant == "implicit" or "secret" not in client  # a public PKCE client: gc sends no secret
         self.config = tmp_path / "gc" / "config.toml"
         cmd = [sys.executable, "-m", "service.cli", "--config", str(self.config), "profiles", "new",
                "--name", "p", "--environment", idp.base_url, "--grant-type", grant,
@@ -152,6 +153,7 @@ def web(idp, tmp_path_factory):
                           "PENDING_DB": str(state / "pending.sqlite3"), "SECRET_KEY": "browser-tests"})
     callback = f"{public}/callback/{issuer_id(idp.base_url)}"
     clients = {"2": idp.create_client("TOKEN", [callback]), "3": idp.create_client("CODE", [callback])}
+    assert "secret" not in clients["3"]  # public (the mock's extension): PKCE alone, as the service logs in
     with wsgi_server(app, port=port):
         yield public, clients, state / "config.toml"
 

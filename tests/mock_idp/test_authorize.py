@@ -86,7 +86,8 @@ def test_browser_tokens_expire_per_the_clients_validity(app, client, login, cloc
     admin = bearer(issue_token(app, CC.id))
     made = client.post("/api/v2/oauth/clients", headers=admin, json={
         "name": "short", "authorizedGrantType": grant, "registeredRedirectUri": [REDIRECT],
-        "accessTokenValiditySeconds": 300}).json
+        "accessTokenValiditySeconds": 300,
+        **({"mockIdp": {"publicClient": True}} if grant == "CODE" else {})}).json  # PKCE alone
     if grant == "TOKEN":
         values = fragment(login.run(**implicit_params(client_id=made["id"])).headers["Location"])
     else:

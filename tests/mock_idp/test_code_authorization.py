@@ -1,5 +1,5 @@
 """Code Authorization: a CODE client with a secret is confidential. No PKCE needed at
-authorize, the secret at the token endpoint, and single-use refresh tokens with
+authorize, the secret always at the token endpoint (PKCE or not), and single-use refresh tokens with
 replay detection (RFC 9700 §4.14)."""
 from __future__ import annotations
 
@@ -106,13 +106,20 @@ def test_pkce_sent_by_a_confidential_client_is_still_checked(client, login):
     assert plain.status_code == 302 and query(plain.headers["Location"])["error"] == "invalid_request"
 
 
-def test_pkce_without_the_secret_works_but_gives_no_refresh_token(client, login):
+def test_pkce_without_the_secret_is_invalid_client_and_the_code_still_works(client, login):
+    """RFC 6749 §3.2.1: a confidential client must authenticate; a right verifier alone
+    does not, and the refusal does not use up the code."""
     verifier, challenge = pkce_pair()
     code = code_for(login, code_challenge=challenge, code_challenge_method="S256")
     response = client.post("/oauth/token", data={
         "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
         "client_id": "web-app", "code_verifier": verifier})
-    assert response.status_code == 200 and "refresh_token" not in response.json
+    assert response.status_code == 400 and response.json["error"] == "invalid_client"
+    assert "access_token" not in response.json
+    assert "confidential" in response.json["error_description"]
+    assert "must send its secret" in response.json["error_description"]
+    with_secret = exchange(client, code, code_verifier=verifier)
+    assert with_secret.status_code == 200 and with_secret.json["refresh_token"]
 
 
 def test_public_code_clients_keep_pkce_required(client, login):

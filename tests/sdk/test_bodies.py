@@ -98,3 +98,20 @@ def test_delete_tokens_me_is_204_without_a_content_type(mock_url):
                                headers={"Authorization": f"Bearer {admin_token(mock_url)}"}, timeout=TIMEOUT)
     assert response.status_code == 204 and "Content-Type" not in response.headers
     assert response.content == b""
+
+
+def test_a_public_code_client_is_an_oauth_client_without_a_secret(mock_url):
+    """The extension in the request (allowed by OAuthClientRequest's one extension key) and
+    in the answer: an OAuthClient whose optional `secret` is absent, never null."""
+    token = admin_token(mock_url)
+    body = {"name": "spa", "authorizedGrantType": "CODE", "registeredRedirectUri": ["http://127.0.0.1:9"],
+            EXTENSION_KEY: {"publicClient": True}}
+    assert_valid(body, "OAuthClientRequest")
+    made = requests.post(mock_url + "/api/v2/oauth/clients", headers={"Authorization": f"Bearer {token}"},
+                         json=body, timeout=TIMEOUT).json()
+    assert_valid(made, "OAuthClient")
+    assert "secret" not in made and made[EXTENSION_KEY] == {"publicClient": True}
+    confidential = requests.post(mock_url + "/api/v2/oauth/clients", headers={"Authorization": f"Bearer {token}"},
+                                 json={**body, EXTENSION_KEY: {"publicClient": False}}, timeout=TIMEOUT).json()
+    assert_valid(confidential, "OAuthClient")
+    assert confidential["secret"] and EXTENSION_KEY not in confidential

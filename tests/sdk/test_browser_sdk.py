@@ -27,7 +27,7 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS  # noqa: 
 from tests.browser.conftest import browser  # noqa: F401  the shared chromium fixture
 
 from .conftest import ALICE, TIMEOUT, admin_token
-from .models import SDK_DIR, missing_sdk_message
+from .models import EXTENSION_KEY, SDK_DIR, missing_sdk_message
 
 pytestmark = pytest.mark.slow
 SPA_DIR = SDK_DIR.parents[2] / "spa"
@@ -52,11 +52,15 @@ def spa_app(config: dict) -> Flask:
 
 
 def make_client(base: str, grant: str, redirects: list[str], verify: str | bool = True) -> str:
+    """A client for the SPA; a CODE one is public (the mock's extension): a browser app
+    keeps no secret, and loginPKCEGrant sends none."""
+    body = {"name": f"SPA {grant}", "authorizedGrantType": grant, "registeredRedirectUri": redirects}
+    if grant == "CODE":
+        body[EXTENSION_KEY] = {"publicClient": True}
     response = requests.post(base + "/api/v2/oauth/clients", timeout=TIMEOUT, verify=verify,
-                             headers={"Authorization": f"Bearer {admin_token(base, verify)}"},
-                             json={"name": f"SPA {grant}", "authorizedGrantType": grant,
-                                   "registeredRedirectUri": redirects})
+                             headers={"Authorization": f"Bearer {admin_token(base, verify)}"}, json=body)
     assert response.status_code == 200, response.text
+    assert ("secret" in response.json()) == (grant != "CODE")
     return response.json()["id"]
 
 
