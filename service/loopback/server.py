@@ -109,7 +109,7 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
             echo(f"Waiting for the login at {actual_uri} (timeout {timeout:g} s).")
             if secure:  # said before the browser opens on the warning page
                 echo(self_signed_notice(parts.hostname or "localhost"))
-            opened = launch_browser(url, env) if open_browser else False
+            opened = launch_browser(url, env, echo) if open_browser else False
             echo(("Opened the login page in your browser: " if opened
                   else "Open this URL in your browser to log in: ") + url)
             # Built now, while the browser loads the login page; for HTTPS this makes the

@@ -326,7 +326,7 @@ def test_https_login_warns_about_the_certificate_before_opening_the_browser(monk
     lines: list[str] = []
     opened_after: list[list[str]] = []
 
-    def fake_browser(url: str, env: object = None) -> bool:
+    def fake_browser(url: str, env: object = None, report: object = None) -> bool:
         opened_after.append(list(lines))
         raise KeyboardInterrupt  # stop here: the order is all this test is about
 
@@ -342,7 +342,7 @@ def test_https_login_warns_about_the_certificate_before_opening_the_browser(monk
 
 def test_http_login_prints_no_certificate_notice(monkeypatch):
     lines: list[str] = []
-    monkeypatch.setattr("service.loopback.server.launch_browser", lambda url, env=None: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr("service.loopback.server.launch_browser", lambda url, env=None, report=None: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(LoginCancelledError):
         browser_login(grant=GrantType.PKCE, client_id="c", preflight=None, redirect_uri="http://localhost:0",
                       endpoints=ENDPOINTS, timeout=5, open_browser=True, echo=lines.append)
