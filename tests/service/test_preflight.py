@@ -182,3 +182,38 @@ def test_a_browser_that_cannot_start_is_reported_then_the_url_printed(genesys_mo
     assert lines[-2] == ("Could not start the browser program '/nonexistent/browser' (GENESYSCLOUD_BROWSER): "
                          "No such file or directory.")
     assert lines[-1].startswith(f"Open this URL in your browser to log in: {base}/oauth/authorize?")
+
+
+def test_profiles_new_with_an_unregistered_port_fails_in_one_line_naming_the_ports(genesys_mock, tmp_path):
+    from click.testing import CliRunner
+
+    from service import cli
+
+    config = tmp_path / "config.toml"
+    result = CliRunner().invoke(cli.cli, [
+        "--config", str(config), "profiles", "new", "--name", "p", "--environment", genesys_mock.base_url,
+        "--grant-type", "pkce", "--client-id", PKCE_ID, "--redirect-port", "8123", "--no-https", "--yes"])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"Error: The credentials could not be checked: the login server "
+                                f"{genesys_mock.base_url} refused this login before the browser opened: ")
+    assert lines[-1].endswith("(the client's registered loopback redirect ports: 8080, 8090). Nothing was saved.")
+    assert "Open this URL" not in result.output and not config.exists()
+
+
+def test_login_with_an_unreachable_environment_fails_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from service import cli
+
+    from service.config_store import ConfigStore
+    from service.profiles import Profile
+
+    base = f"http://127.0.0.1:{closed_port()}"
+    config = tmp_path / "config.toml"
+    ConfigStore(config).save(Profile(name="DEFAULT", grant_type=GrantType.PKCE, client_id=PKCE_ID,
+                                     environment=base, redirect_uri="http://localhost:0"))
+    result = CliRunner().invoke(cli.cli, ["--config", str(config), "login", "--no-browser"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines()[-1].startswith(f"Error: cannot reach {base}: ")
+    assert "oauth/authorize" not in result.output
