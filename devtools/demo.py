@@ -75,8 +75,8 @@ def environments(state_dir: Path, idp_port: int, web_port: int, seed: Path,
     idp_url = f"http://{HOST}:{idp_port}"
     idp = {**clean, "MOCK_IDP_SEED": str(seed), "MOCK_IDP_DB": str(state_dir / "idp.sqlite3"),
            "MOCK_IDP_SHOW_DEMO_CREDENTIALS": "1"}  # its landing page lists the demo users
-    if web_port != SEED_WEB_PORT:
-        idp["MOCK_IDP_LOOPBACK_ANY_PORT"] = "1"
+    # Any loopback port, localhost included (RFC 8252 §7.3): port 0 and other ports work in the demo.
+    idp["MOCK_IDP_LOOPBACK_ANY_PORT"] = "localhost"
     web = {**clean, "GCLOGIN_CONFIG": str(state_dir / "config.toml"),
            "SERVICE_IDP_URL": idp_url, "SERVICE_IDP_PUBLIC_URL": idp_url,
            "SERVICE_PUBLIC_URL": f"http://{HOST}:{web_port}"}

@@ -5,6 +5,13 @@ id; the form carries that id and a CSRF token, and a browser-binding cookie must
 match, so a forged form post cannot log a victim in (login CSRF) nor cancel the
 victim's login. "Cancel" is a separate small form posting to its own path, so the
 login form keeps a single submit button (#login).
+
+A GET with ``Sec-Purpose: prefetch`` (gclogin's check before it opens the browser) is
+validated like any other and gets the same error page, but a valid one changes nothing:
+no pending login is stored and no scripted sign-in is used up; it gets a 204.
+The error page for an unregistered redirect URI lists the client's registered loopback
+ports (and says whether any port is accepted): Genesys does not, but they are not
+secret, and they are shown only for a client ID that exists.
 """
 from __future__ import annotations
 
@@ -25,6 +32,7 @@ from .extension import ext
 from .models import digest
 from .oauth2 import ReplayedRequest
 from .pages import html_page
+from service import accepts_any_port, registered_loopback_ports
 from .store_api import Pending
 
 bp = Blueprint("authorize", __name__)
@@ -77,7 +85,18 @@ def _oauth_error(error: OAuth2Error, client_id: str | None) -> Response:
             raise PageError("Unknown client: the 'client_id' is not a registered OAuth client.")
         raise PageError(f"This client's grant type is {client.grant_type}: it cannot sign users "
                         "in here (TOKEN and CODE clients can).")
-    raise PageError(error.get_error_description() or error.error or "invalid request")
+    message = error.get_error_description() or error.error or "invalid request"
+    requested = request.args.get("redirect_uri")
+    client = ext().store.get_client(client_id) if client_id and requested else None
+    if client is not None and requested and not client.check_redirect_uri(requested):
+        raise PageError(message, ports=registered_loopback_ports(client.redirect_uris),
+                        any_port=accepts_any_port(client.redirect_uris, client.loopback_any_port))
+    raise PageError(message)
+
+
+def is_prefetch() -> bool:
+    """A request that must change nothing (Fetch's ``Sec-Purpose: prefetch``)."""
+    return request.headers.get("Sec-Purpose", "").split(";")[0].strip().lower() == "prefetch"
 
 
 def _login_page(grant: Any, request_id: str, csrf: str, error: str | None = None,
@@ -95,6 +114,8 @@ def authorize() -> Response:
         grant = mock.server.get_consent_grant(end_user=None)
     except OAuth2Error as error:
         return _oauth_error(error, request.args.get("client_id"))
+    if is_prefetch():
+        return Response(status=204)
     scripted = scripted_login(grant)  # the control API's next_login, if one is set: no form
     if scripted is not None:
         return scripted

@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from service import AnyPortRule
+
 from .errors import ConfigError
 
 DEFAULTS: dict[str, Any] = {
     "SEED": None,                 # MOCK_IDP_SEED; None: the demo seed shipped in the package
     "DB": None,                   # MOCK_IDP_DB; None: default_db_path()
     "STORE": None,                # MOCK_IDP_STORE=redis://host:port/db: the Redis store; None: SQLite at DB
-    "LOOPBACK_ANY_PORT": False,   # MOCK_IDP_LOOPBACK_ANY_PORT=1: RFC 8252 §7.3 any-port rule
+    "LOOPBACK_ANY_PORT": False,   # MOCK_IDP_LOOPBACK_ANY_PORT=1: RFC 8252 §7.3 any-port rule; localhost: +localhost
     "TOKEN_FAST_PATH": True,      # MOCK_IDP_TOKEN_FAST_PATH=0: token requests through Flask's cycle
     "CLOCK": time.time,           # tests: a callable returning epoch seconds
     "EXPOSE_WORKER_PID": False,   # tests: X-Mock-Idp-Worker header and pid in /healthz
@@ -40,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
 class Settings:
     seed: Path
     db: Path
-    loopback_any_port: bool
+    loopback_any_port: AnyPortRule
     token_fast_path: bool
     clock: Callable[[], float]
     expose_worker_pid: bool
@@ -79,6 +81,16 @@ def _flag(name: str, value: Any) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("0", "1", "true", "false", "yes", "no", ""):
         return value.strip().lower() in ("1", "true", "yes")
     raise ConfigError(f"MOCK_IDP_{name}: expected 1 or 0, got {value!r}")
+
+
+def _any_port(value: Any) -> AnyPortRule:
+    """1/0 as a flag, or ``localhost``: the any-port rule for http://localhost too (the demo)."""
+    if isinstance(value, str) and value.strip().lower() == "localhost":
+        return "localhost"
+    try:
+        return _flag("LOOPBACK_ANY_PORT", value)
+    except ConfigError:
+        raise ConfigError(f"MOCK_IDP_LOOPBACK_ANY_PORT: expected 1, 0 or localhost, got {value!r}") from None
 
 
 def _path(name: str, value: Any) -> Path:
@@ -151,7 +163,7 @@ def settings(config: Mapping[str, Any]) -> Settings:
     return Settings(
         seed=_path("SEED", seed) if seed is not None else default_seed_path(),
         db=_path("DB", db) if db is not None else default_db_path(_owner(config.get("DB_OWNER_PID"))),
-        loopback_any_port=_flag("LOOPBACK_ANY_PORT", config.get("LOOPBACK_ANY_PORT", False)),
+        loopback_any_port=_any_port(config.get("LOOPBACK_ANY_PORT", False)),
         token_fast_path=_flag("TOKEN_FAST_PATH", config.get("TOKEN_FAST_PATH", True)),
         clock=clock,
         expose_worker_pid=_flag("EXPOSE_WORKER_PID", config.get("EXPOSE_WORKER_PID", False)),

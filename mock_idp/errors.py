@@ -70,10 +70,13 @@ class ApiError(MockIdpError):
 class PageError(MockIdpError):
     """An authorize request we must not redirect for: shown as a 400 HTML page."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int = 400, *, ports: tuple[int, ...] = (),
+                 any_port: bool = False):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.ports = ports  # an unregistered redirect URI: the client's registered loopback ports
+        self.any_port = any_port  # ... and whether http://localhost on any port is accepted
 
 
 def context_id() -> str:
@@ -116,8 +119,9 @@ def oauth_error_response(status: int, error: str, description: str) -> Response:
                     headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
-def page_error_response(message: str, status: int) -> Response:
-    return html_page("error.html", status=status, message=message)
+def page_error_response(message: str, status: int, ports: tuple[int, ...] = (),
+                        any_port: bool = False) -> Response:
+    return html_page("error.html", status=status, message=message, ports=ports, any_port=any_port)
 
 
 def _http_error(error: HTTPException) -> Response:
@@ -171,6 +175,6 @@ def store_unavailable_response(error: StoreUnavailable) -> Response:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(StoreUnavailable, store_unavailable_response)
     app.register_error_handler(ApiError, api_error_response)
-    app.register_error_handler(PageError, lambda e: page_error_response(e.message, e.status))
+    app.register_error_handler(PageError, lambda e: page_error_response(e.message, e.status, e.ports, e.any_port))
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -11,6 +11,7 @@ from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMix
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
 
 from service import redirect_uri_allowed
+from service import AnyPortRule
 
 GRANT_TYPES = ("CLIENT-CREDENTIALS", "TOKEN", "CODE")
 VALIDITY_MIN, VALIDITY_MAX, VALIDITY_DEFAULT = 300, 172800, 86400
@@ -68,7 +69,7 @@ class Client(ClientMixin):
     # Random per creation of this id, kept by updates; tokens carry it, so a client
     # deleted and made again (same id, from a seed) does not revive the old tokens.
     incarnation: str = ""
-    loopback_any_port: bool = field(default=False, compare=False)
+    loopback_any_port: AnyPortRule = field(default=False, compare=False)
 
     @property
     def is_confidential(self) -> bool:

@@ -32,6 +32,8 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 from werkzeug.security import check_password_hash
 
+from service import AnyPortRule
+
 from .access_tokens import Claims, TokenSigner, new_claims
 from .client_spec import ClientSpec
 from .errors import StoreError, StoreUnavailable
@@ -106,7 +108,7 @@ def redacted(url: str) -> str:
 class RedisStore:
     """The Store (store_api.py) on one Redis database shared by every replica."""
 
-    def __init__(self, url: str, clock: Callable[[], float], loopback_any_port: bool) -> None:
+    def __init__(self, url: str, clock: Callable[[], float], loopback_any_port: AnyPortRule) -> None:
         self.url = url
         self.clock = clock
         self.loopback_any_port = loopback_any_port

@@ -24,6 +24,8 @@ from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from service import AnyPortRule
+
 from .access_tokens import Claims, TokenSigner, new_claims
 from .client_spec import ClientSpec
 from .models import CODE_LIFETIME, REFRESH_LIFETIME, AuthCode, Client, RefreshToken, Token, User, digest, rfc3339
@@ -51,7 +53,7 @@ _DUMMY_PASSWORD_HASH = generate_password_hash("not-a-user", method=_PASSWORD_MET
 class SqliteStore:
     """The Store (store_api.py) on one SQLite file shared by every worker."""
 
-    def __init__(self, path: Path, clock: Callable[[], float], loopback_any_port: bool) -> None:
+    def __init__(self, path: Path, clock: Callable[[], float], loopback_any_port: AnyPortRule) -> None:
         self.path = path
         self.clock = clock
         self.loopback_any_port = loopback_any_port

@@ -30,7 +30,8 @@ from .page_style import page_stylesheet
 from .profile_answers import profile_from_answers
 from .private_files import UnsafePathError, open_private, own_private_file, owned_private_dir, private_dir
 from .profiles import DEFAULT_PROFILE, GrantType, Profile, TokenData
-from .redirect_uris import is_valid_redirect_uri, redirect_uri_allowed
+from .redirect_uris import (AnyPortRule, accepts_any_port, is_valid_redirect_uri, redirect_uri_allowed,
+                            registered_loopback_ports)
 from .security_headers import content_security_policy, security_headers
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ __all__ = [
     "RedirectError", "StateError",
     # pure rules the mock IdP shares with the client
     "GUNICORN_SETTINGS", "content_security_policy", "is_valid_redirect_uri", "redirect_uri_allowed",
+    "AnyPortRule", "accepts_any_port", "registered_loopback_ports",
     "security_headers", "page_stylesheet",
     # files that hold secrets: 0600 in a 0700 directory
     "UnsafePathError", "open_private", "own_private_file", "owned_private_dir", "private_dir",

@@ -118,7 +118,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def _send(method: str, url: str, data: bytes | None, headers: dict[str, str],
-          timeout: float) -> tuple[int, bytes]:
+          timeout: float, *, log_url: str | None = None) -> tuple[int, bytes]:
+    """One request, redirects not followed; ``log_url`` replaces the URL in the debug log
+    (an authorize URL's query holds the login's state)."""
     request = urllib.request.Request(url, data=data, method=method,
                                      headers={"User-Agent": USER_AGENT, **headers})
     handlers: list[Any] = [_NoRedirect()]
@@ -146,7 +148,7 @@ def _send(method: str, url: str, data: bytes | None, headers: dict[str, str],
         # An HTTPException's text may quote what the server sent: its name is enough.
         reason = exc if isinstance(exc, OSError) else type(exc).__name__
         raise NoResponseError(f"no answer from {origin(url)}: {reason}") from None
-    debug("%s %s -> %s", method, url, status, logger=LOGGER)
+    debug("%s %s -> %s", method, log_url or url, status, logger=LOGGER)
     return status, payload
 
 

@@ -20,7 +20,8 @@ from .auth_status import has_usable_token, logged_in_as, login_line, status_line
 from .config_store import ConfigStore
 from .debug_log import debug
 from .environments import DEFAULT_ENVIRONMENT, normalize_environment
-from .errors import GcloginError, InvalidValueError, NetworkError, OAuthError, PortInUseError, shell_arg
+from .errors import (AuthorizeRefusedError, GcloginError, InvalidValueError, NetworkError, OAuthError,
+                     PortInUseError, shell_arg)
 from .logins import (ENV_ACCESS_TOKEN, ENV_CLIENT_SECRET, LoginOptions, Overrides, Resolved, call_with_token,
                     endpoints_for, login, login_and_save, logout, resolve_profile)
 from .profile_answers import ProfileAnswersError, profile_from_answers
@@ -34,6 +35,10 @@ IMPLICIT_WARNING = ("Warning: the implicit grant is deprecated (RFC 9700 §2.1.2
                     "short token validity (300 s) and run `gclogin logout` (revokes it) after use.")
 INVALID_CREDENTIALS = "The credentials provided are not valid."
 NOT_SAVED = "Nothing was saved."
+PORT_HINT = ("The port must match a redirect URI registered on the OAuth client: http://localhost:PORT "
+             "(https://localhost:PORT with a secure connection).")
+PORT_ZERO_WARNING = ("Port 0 picks a random port at login time; Genesys matches the port exactly, so this "
+                     "works only if the client accepts any port.")
 INTERRUPTED = "interrupted (Ctrl-C)"
 
 
@@ -434,9 +439,13 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
         answers["client_secret"] = _ask(client_secret, "Client Secret (Optional)", quiet=quiet,
                                         hide=True, required=False, default="")
     if grant.is_browser:
+        if redirect_port is None and not quiet:
+            _echo_err(PORT_HINT)
         answers["redirect_port"] = _ask(redirect_port, "Redirect URI port", quiet=quiet, default=0, type=int,
                                         flag="--redirect-port")
         check("redirect_port", "--redirect-port")
+        if answers["redirect_port"] == 0:
+            _echo_err(PORT_ZERO_WARNING)
         answers["secure_login"] = https if https is not None else (False if quiet else _yes_no(
             "Would you like to use a secure HTTP connection?"))
         click.echo(f"Redirect URI: {build_redirect_uri(answers['redirect_port'], answers['secure_login'])}")
@@ -461,6 +470,8 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
         options = LoginOptions(open_browser=not no_browser, timeout=timeout, insecure=state.insecure)
         try:
             token = login(profile, options, echo=_echo_err)
+        except AuthorizeRefusedError as exc:
+            raise CliError(f"The credentials could not be checked: {exc}. {NOT_SAVED}") from None
         except (OAuthError, NetworkError) as exc:
             raise CliError(verification_failure(exc)) from None
         profile = profile.with_token(token)

@@ -14,6 +14,7 @@ text a server sent (error, error_description, an API message) passes through
     ├── RedirectError                 a redirect/callback we cannot accept
     │   └── StateError                state missing, wrong or already used (R20, R21)
     ├── OAuthError                    an RFC 6749 error response (error, error_description)
+    ├── AuthorizeRefusedError         the IdP's error page for the authorize request (checked first)
     ├── LoginTimeoutError             nobody completed the browser login in time (R19)
     ├── LoginCancelledError           Ctrl-C during a browser login
     ├── LoginRequiredError            a browser-grant profile needs `gclogin login`
@@ -157,6 +158,28 @@ class OAuthError(GcloginError):
         self.error = error
         self.description = description
         self.uri = uri
+
+
+class AuthorizeRefusedError(GcloginError):
+    """The authorization server answered the login's authorize request, sent before the
+    browser opens, with its error page (unknown client, unregistered redirect URI).
+
+    ``reason`` is the page's own text, made printable; ``ports`` the client's registered
+    loopback ports and ``any_port`` whether any port is accepted, when the page says
+    (the mock does, Genesys does not).
+    """
+
+    def __init__(self, login_origin: str, reason: str, ports: tuple[int, ...] = (),
+                 any_port: bool = False) -> None:
+        self.reason = printable(reason)
+        self.ports = ports
+        self.any_port = any_port
+        text = f"the login server {login_origin} refused this login before the browser opened: {self.reason}"
+        if ports:
+            text += f" (the client's registered loopback redirect ports: {', '.join(map(str, ports))})"
+        elif any_port:
+            text += " (the client accepts http://localhost on any port)"
+        super().__init__(text)
 
 
 class LoginTimeoutError(GcloginError):

@@ -3,7 +3,9 @@
 Genesys Cloud compares a requested redirect URI with the registered ones as
 exact strings, port included (R17). RFC 8252 §7.3 lets a server accept any
 port for loopback *IP literal* redirect URIs over plain http; the mock can be
-switched to that rule. `localhost` never gets the any-port rule: RFC 8252 §8.3
+switched to that rule. `localhost` gets the any-port rule only when asked for by name
+(``loopback_any_port="localhost"``, the demo's setting: Genesys documents
+`http://localhost:PORT`, and port 0 picks a port at login time); RFC 8252 §8.3
 discourages it because the name may not resolve to the loopback interface.
 
 Stdlib only, no I/O: safe to import from anywhere.
@@ -12,19 +14,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
 __all__ = [
+    "AnyPortRule",
     "LOOPBACK_IP_HOSTS",
     "is_valid_redirect_uri",
     "is_loopback_ip_uri",
     "loopback_redirect_uri",
+    "accepts_any_port",
     "loopback_port",
     "redirect_uri_allowed",
+    "registered_loopback_ports",
 ]
 
 LOOPBACK_IP_HOSTS = ("127.0.0.1", "[::1]")
+#: False: exact match; True: any port for http loopback IP literals (RFC 8252 §7.3);
+#: "localhost": the same for http://localhost too (the demo only)
+AnyPortRule = bool | Literal["localhost"]
 _LOOPBACK_NAMES = ("localhost", *LOOPBACK_IP_HOSTS)
 _PORT = re.compile(r"[1-9][0-9]{0,4}")
 # RFC 3986 characters only (percent-escapes well formed): no space, '"', '<', '>', '\',
@@ -82,20 +90,28 @@ def is_loopback_ip_uri(uri: str) -> bool:
     return parts is not None and parts.scheme == "http" and parts.host in LOOPBACK_IP_HOSTS
 
 
+def _any_port_hosts(rule: AnyPortRule) -> tuple[str, ...]:
+    if rule == "localhost":
+        return ("localhost", *LOOPBACK_IP_HOSTS)
+    return LOOPBACK_IP_HOSTS if rule is True else ()
+
+
 def redirect_uri_allowed(requested: str, registered: Iterable[str], *,
-                         loopback_any_port: bool = False) -> bool:
+                         loopback_any_port: AnyPortRule = False) -> bool:
     """Whether `requested` matches one of `registered`.
 
     Exact string comparison (Genesys); with `loopback_any_port`, a registered
-    http loopback IP literal URI also matches the same URI on any port.
+    http loopback IP literal URI (and with "localhost", an http://localhost one) also
+    matches the same URI on any port.
     """
     req = _split(requested)
     if req is None:
         return False
+    hosts = _any_port_hosts(loopback_any_port)
     for candidate in registered:
         if candidate == requested:
             return True
-        if loopback_any_port and req.scheme == "http" and req.host in LOOPBACK_IP_HOSTS:
+        if req.scheme == "http" and req.host in hosts:
             reg = _split(candidate)
             if reg is not None and (reg.scheme, reg.host, reg.path, reg.query) == (
                     req.scheme, req.host, req.path, req.query):
@@ -124,3 +140,20 @@ def loopback_port(uri: str) -> int | None:
     if parts is None or parts.host not in _LOOPBACK_NAMES:
         return None
     return parts.port
+
+
+def accepts_any_port(registered: Iterable[str], rule: AnyPortRule, *, host: str = "localhost") -> bool:
+    """Whether some registered http URI on ``host`` matches on every port under ``rule``."""
+    if host not in _any_port_hosts(rule):
+        return False
+    return any((parts := _split(uri)) is not None and parts.scheme == "http" and parts.host == host
+               for uri in registered)
+
+
+def registered_loopback_ports(registered: Iterable[str]) -> tuple[int, ...]:
+    """The explicit ports of the registered loopback redirect URIs, ascending, each once.
+
+    Not secret (any user of the client sees them in its redirect URI); the mock's error
+    page for an unregistered redirect URI lists them.
+    """
+    return tuple(sorted({port for uri in registered if (port := loopback_port(uri)) is not None}))

@@ -35,6 +35,7 @@ from ..errors import (GcloginError, InvalidValueError, LoginCancelledError, Logi
                      PortInUseError)
 from .handler import LoopbackServer, Outcome, create_loopback_app, make_servers
 from ..oauth import PendingLogin, TokenResponse, start_login
+from ..preflight import check_authorize
 from ..profiles import GrantType
 
 DEFAULT_TIMEOUT = 300.0
@@ -70,8 +71,13 @@ def self_signed_notice(host: str) -> str:
 def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoints: Endpoints,
                   timeout: float = DEFAULT_TIMEOUT, open_browser: bool = True,
                   echo: Callable[[str], None] = print, scope: str | None = None,
-                  env: Mapping[str, str] | None = None) -> TokenResponse:
+                  env: Mapping[str, str] | None = None,
+                  preflight: Callable[[str], None] | None = check_authorize) -> TokenResponse:
     """Run one implicit/PKCE login through the loopback server and return the token.
+
+    ``preflight`` sends the authorize request first (service.preflight): an unreachable IdP
+    or its error page ends the login in one line before the browser opens. None skips it
+    (tests of the loopback server alone).
 
     Ctrl-C raises LoginCancelledError; in every case the listening sockets are closed
     before this returns (R19).
@@ -98,10 +104,12 @@ def browser_login(*, grant: GrantType, client_id: str, redirect_uri: str, endpoi
                          "still waiting.")
 
             url = pending.authorize_url()
+            if preflight is not None:
+                preflight(url)  # an unreachable IdP or its error page: one line, no browser
             echo(f"Waiting for the login at {actual_uri} (timeout {timeout:g} s).")
             if secure:  # said before the browser opens on the warning page
                 echo(self_signed_notice(parts.hostname or "localhost"))
-            opened = launch_browser(url, env) if open_browser else False
+            opened = launch_browser(url, env, echo) if open_browser else False
             echo(("Opened the login page in your browser: " if opened
                   else "Open this URL in your browser to log in: ") + url)
             # Built now, while the browser loads the login page; for HTTPS this makes the

@@ -81,6 +81,7 @@ class WebContext:
     retries: int = 4
     retry_delay: float = 0.25
     allowed_environments: frozenset[str] = frozenset()
+    preflight: bool = True
 
     @classmethod
     def from_app(cls, app: Flask) -> WebContext:
@@ -91,7 +92,8 @@ class WebContext:
                    idp_public_url=cfg["IDP_PUBLIC_URL"], genesyscloud=dict(cfg["GENESYSCLOUD"]),
                    timeout=float(cfg["HTTP_TIMEOUT"]), retries=int(cfg["IDP_RETRIES"]),
                    retry_delay=float(cfg["IDP_RETRY_DELAY"]),
-                   allowed_environments=cfg["ALLOWED_ENVIRONMENTS"])
+                   allowed_environments=cfg["ALLOWED_ENVIRONMENTS"],
+                   preflight=bool(cfg["AUTHORIZE_PREFLIGHT"]))
 
     def callback_url(self, environment: str, insecure: bool = False) -> str:
         """The redirect URI to register for logins at ``environment``:

@@ -42,6 +42,7 @@ _MAPPING: tuple[tuple[type[lib.GcloginError], int, str], ...] = (
     (lib.StateError, 400, "Login refused"),
     (lib.RedirectError, 400, "Login refused"),
     (lib.OAuthError, 400, "Login failed"),
+    (lib.AuthorizeRefusedError, 400, "The authorization server refused this login"),
     (lib.LoginRequiredError, 401, "Log in first"),
     (lib.NetworkError, 502, "The authorization server is not reachable"),
     (lib.AuthenticationError, 401, "Not logged in"),

@@ -19,7 +19,9 @@ from flask import request, session
 from service import api, oauth
 from service import logins as library
 from service.environments import Endpoints
-from service.errors import NetworkError, NoResponseError, OAuthError, RedirectError
+from service.environments import origin
+from service.errors import AuthorizeRefusedError, NetworkError, NoResponseError, OAuthError, RedirectError
+from service.preflight import PREFLIGHT_TIMEOUT, check_authorize
 from service.profiles import GrantType, Profile, TokenData
 
 from .context import WebContext, callback_url
@@ -79,6 +81,8 @@ def begin_browser_login(ctx: WebContext, profile: Profile, *, save_profile: dict
                                 data={"profile": profile.name, "new_profile": save_profile,
                                       "next": next_path,
                                       "server_endpoints": asdict(routes.server)})
+    if ctx.preflight:
+        preflight(ctx, pending.authorize_url(), routes.browser, routes.server)
     previous = session.get(SESSION_KEY)
     if isinstance(previous, str):
         ctx.pending.take(previous)  # one browser login per session at a time
@@ -87,6 +91,18 @@ def begin_browser_login(ctx: WebContext, profile: Profile, *, save_profile: dict
     # name (no session cookie there) can then say so (login._on_error).
     ctx.pending.put_named(STARTED_AT + pending.state, {"origin": f"{request.scheme}://{request.host}"})
     return pending.authorize_url()
+
+
+def preflight(ctx: WebContext, url: str, browser: Endpoints, server: Endpoints) -> None:
+    """The authorize request sent from here first (service.preflight), at the server's route
+    to the IdP: an unreachable IdP (NetworkError) or its error page (AuthorizeRefusedError,
+    naming the origin the browser would have seen) gives an error page instead of sending
+    the browser off."""
+    server_url = server.authorize_url + url[len(browser.authorize_url):]
+    try:
+        with_retries(ctx, lambda: check_authorize(server_url, timeout=min(ctx.timeout, PREFLIGHT_TIMEOUT)))
+    except AuthorizeRefusedError as exc:
+        raise AuthorizeRefusedError(origin(url), exc.reason, exc.ports, exc.any_port) from None
 
 
 def started_at(ctx: WebContext, received_state: str | None) -> str | None:

@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "HTTP_TIMEOUT": 10.0,        # seconds per request to the IdP
     "IDP_RETRIES": 4,            # bounded retries of connection failures (compose start order)
     "IDP_RETRY_DELAY": 0.25,     # first backoff delay, doubled each time
+    "AUTHORIZE_PREFLIGHT": True,  # send the authorize request first (service.preflight); 0: don't
     "PENDING_LOGIN_TTL": 600,    # seconds a started browser login stays valid
     "PENDING_DB": None,          # SQLite file of pending logins; default beside config.toml
     "SECRET_KEY_FILE": None,     # default beside config.toml

@@ -149,9 +149,10 @@ def test_demo_environments_isolate_the_demo():
     assert web["SERVICE_IDP_URL"] == "http://127.0.0.1:9001"
     assert web["SERVICE_PUBLIC_URL"] == "http://127.0.0.1:9000"
     assert web["GCLOGIN_CONFIG"] == "/s/config.toml" and idp["MOCK_IDP_DB"] == "/s/idp.sqlite3"
-    assert idp["MOCK_IDP_LOOPBACK_ANY_PORT"] == "1"  # 9000 is not the seed's registered port
+    # any loopback port, localhost included (RFC 8252 §7.3): the demo's opt-in, on every port
+    assert idp["MOCK_IDP_LOOPBACK_ANY_PORT"] == "localhost"
     idp_default, _ = environments(Path("/s"), 8081, 8080, SEED, {})
-    assert "MOCK_IDP_LOOPBACK_ANY_PORT" not in idp_default  # Genesys's exact matching
+    assert idp_default["MOCK_IDP_LOOPBACK_ANY_PORT"] == "localhost"
 
 
 def test_banner_lists_users_and_clients_from_the_seed():

@@ -317,19 +317,22 @@ def test_timeout_has_a_clear_message(idp, env):
     assert env_text(env) == before
 
 
-def test_redirect_uri_mismatch_is_refused_by_the_idp_and_times_out(idp, env):
-    base, _ = idp
+def test_redirect_uri_mismatch_is_refused_before_the_browser_in_one_line(idp, env):
+    """Issue 19: the CLI sends the authorize request first; the IdP's error page (R4: no
+    redirect) ends the login at once, naming the registered ports, and no URL is printed."""
+    base, ports = idp
+    port = free_port()
     cfg(env).save(Profile(name="mis", grant_type=GrantType.PKCE, client_id=PKCE_ID, environment=base,
-                          redirect_uri=f"http://localhost:{free_port()}"))
-    proc = CliProcess(["login", "-p", "mis", "--no-browser", "--timeout", "2"], env)
+                          redirect_uri=f"http://localhost:{port}"))
+    proc = CliProcess(["login", "-p", "mis", "--no-browser", "--timeout", "300"], env)
     try:
-        url = proc.login_url()
-        resp = requests.get(url, allow_redirects=False, timeout=10)
-        assert resp.status_code >= 400 and "Location" not in resp.headers  # R4: no redirect
         rc, _, err = proc.finish()
     finally:
         proc.kill()
-    assert rc == 1 and "no login response" in err
+    assert rc == 1 and "oauth/authorize" not in err
+    (line,) = [x for x in err.splitlines() if x.startswith("Error: ")]
+    assert line.startswith(f"Error: the login server {base} refused this login before the browser opened: ")
+    assert f"http://localhost:{port}" in line and "no login response" not in err
 
 
 def test_pkce_replayed_code_callback_is_refused(idp, env):
@@ -388,15 +391,17 @@ def _served(port: int, secure: bool) -> None:
 def test_ctrl_c_cancels_cleanly(idp, env, tmp_path, command, secure):
     """SIGINT while waiting: one clear line, exit 130, port closed, profile untouched, no cert left (R19, R29)."""
     import signal
-    base, _ = idp
+    base, ports = idp
     child_env, tmp = _private_tmp(env, tmp_path)
+    # a registered port: the IdP matches it exactly, and the login checks that before it waits
+    port = ports["pkce_https" if secure else "pkce"]
     cfg(env).save(Profile(name="web", grant_type=GrantType.PKCE, client_id=PKCE_ID, environment=base,
-                          redirect_uri=f"{'https' if secure else 'http'}://localhost:0", secure_login_enabled=secure,
+                          redirect_uri=f"{'https' if secure else 'http'}://localhost:{port}", secure_login_enabled=secure,
                           token_data=TokenData.issued("still-valid-token", "bearer", 3600)))
     before = env_text(env)
     args = (["login", "-p", "web", "--no-browser"] if command == "login" else
             ["profiles", "new", "--yes", "--name", "web", "--environment", base, "--grant-type", "pkce",
-             "--client-id", PKCE_ID, "--redirect-port", "0", "--https" if secure else "--no-https",
+             "--client-id", PKCE_ID, "--redirect-port", str(port), "--https" if secure else "--no-https",
              "--no-browser"])
     proc = CliProcess(args, child_env)
     try:

@@ -140,3 +140,18 @@ def test_proxy_answers_are_kept_under_gc_keys(tmp_path, logins):
     assert extra["proxy_password"] == "hidden-proxy-pass"
     assert extra["proxy_pathparams"] == "{login: /login, other: /other}"
     assert "hidden-proxy-pass" not in repr(store.get("px"))
+
+
+def test_the_port_prompt_says_what_the_port_must_match_and_warns_about_zero(tmp_path, logins):
+    result, _ = run(tmp_path, TRANSCRIPTS["implicit"][0])  # port 0
+    assert result.exit_code == 0, result.output
+    assert ("The port must match a redirect URI registered on the OAuth client: http://localhost:PORT "
+            "(https://localhost:PORT with a secure connection).\n") in result.stderr
+    assert ("Port 0 picks a random port at login time; Genesys matches the port exactly, so this works only "
+            "if the client accepts any port.\n") in result.stderr
+
+
+def test_a_chosen_port_gets_no_port_zero_warning(tmp_path, logins):
+    result, _ = run(tmp_path, TRANSCRIPTS["pkce"][0])  # port 8080
+    assert result.exit_code == 0, result.output
+    assert "must match a redirect URI" in result.stderr and "Port 0" not in result.stderr

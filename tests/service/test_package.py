@@ -21,6 +21,7 @@ PUBLIC = {
     "NetworkError", "NoResponseError", "OAuthError", "PortInUseError", "ProfileNotFoundError",
     "RedirectError", "StateError",
     "GUNICORN_SETTINGS", "content_security_policy", "is_valid_redirect_uri", "redirect_uri_allowed",
+    "AnyPortRule", "accepts_any_port", "registered_loopback_ports",
     "security_headers", "page_stylesheet",
     "UnsafePathError", "open_private", "own_private_file", "owned_private_dir", "private_dir",
     "create_app",

@@ -4,11 +4,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.redirect_uris import (
+    accepts_any_port,
     is_loopback_ip_uri,
     is_valid_redirect_uri,
     loopback_port,
     loopback_redirect_uri,
     redirect_uri_allowed,
+    registered_loopback_ports,
 )
 
 ports = st.integers(min_value=1, max_value=65535)
@@ -164,3 +166,46 @@ def test_valid_uris_fit_an_oauth_error_description(tail):
     uri = "http://localhost:8080/" + tail
     if is_valid_redirect_uri(uri):
         assert set(uri) <= ERROR_DESCRIPTION_CHARS and " " not in uri
+
+
+# --- the demo's opt-in: any port for http://localhost too (loopback_any_port="localhost") ----
+
+@given(st.sampled_from(["localhost", "127.0.0.1", "[::1]"]), ports, ports, paths, queries)
+def test_the_localhost_rule_accepts_any_port_on_every_loopback_name(host, p1, p2, path, query):
+    registered, requested = f"http://{host}:{p1}{path}{query}", f"http://{host}:{p2}{path}{query}"
+    assert redirect_uri_allowed(requested, [registered], loopback_any_port="localhost")
+
+
+@given(st.text(max_size=60), st.lists(uris(), max_size=3))
+def test_the_rules_only_widen_exact_matching(requested, registered):
+    """exact ⊆ IP literals ⊆ IP literals and localhost: the opt-in never refuses what exact accepts."""
+    exact = redirect_uri_allowed(requested, registered, loopback_any_port=False)
+    ip = redirect_uri_allowed(requested, registered, loopback_any_port=True)
+    named = redirect_uri_allowed(requested, registered, loopback_any_port="localhost")
+    assert (not exact or ip) and (not ip or named)
+
+
+@given(ports, ports, paths, st.sampled_from(["localhost", "127.0.0.1", "example.com"]))
+def test_the_localhost_rule_never_widens_https_or_other_hosts(p1, p2, path, host):
+    registered, requested = f"https://{host}:{p1}{path}", f"https://{host}:{p2}{path}"
+    assert redirect_uri_allowed(requested, [registered], loopback_any_port="localhost") == (p1 == p2)
+    assert redirect_uri_allowed(f"http://example.com:{p2}{path}", [f"http://example.com:{p1}{path}"],
+                                loopback_any_port="localhost") == (p1 == p2)
+
+
+@given(ports, ports, paths)
+def test_the_localhost_rule_keeps_paths_exact(p1, p2, path):
+    assert not redirect_uri_allowed(f"http://localhost:{p2}{path}/x", [f"http://localhost:{p1}{path}"],
+                                    loopback_any_port="localhost")
+
+
+def test_accepts_any_port_needs_the_rule_and_an_http_uri_on_the_host():
+    registered = ["http://localhost:8080", "https://localhost:8443"]
+    assert accepts_any_port(registered, "localhost")
+    assert not accepts_any_port(registered, True) and not accepts_any_port(registered, False)
+    assert not accepts_any_port(["https://localhost:8443"], "localhost")
+
+
+def test_registered_loopback_ports_are_sorted_once_each_and_only_loopback():
+    assert registered_loopback_ports(["http://localhost:8090", "https://localhost:8080", "http://127.0.0.1:8080",
+                                      "https://app.example.com:9999/cb", "http://localhost"]) == (8080, 8090)

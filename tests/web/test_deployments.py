@@ -96,7 +96,7 @@ def test_client_id_variable_without_secret_logs_in_with_pkce(tmp_path, idp_url):
 
 
 def test_region_variable_points_profiles_at_the_real_org(tmp_path):
-    app = make_app(tmp_path, IDP_URL=None, GENESYSCLOUD={
+    app = make_app(tmp_path, IDP_URL=None, AUTHORIZE_PREFLIGHT=False, GENESYSCLOUD={
         "GENESYSCLOUD_REGION": "eu-central-1", "GENESYSCLOUD_OAUTHCLIENT_ID": "real-client"})
     write_config(app, '[DEFAULT]\nenvironment = "mypurecloud.com"\n')
     client = app.test_client()

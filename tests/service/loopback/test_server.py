@@ -61,7 +61,7 @@ class Login:
 
         def run() -> None:
             try:
-                self.done.put(browser_login(grant=GrantType.IMPLICIT, client_id="c", redirect_uri=redirect_uri,
+                self.done.put(browser_login(grant=GrantType.IMPLICIT, client_id="c", preflight=None, redirect_uri=redirect_uri,
                                             endpoints=ENDPOINTS, timeout=30, open_browser=False, echo=echo))
             except BaseException as exc:  # handed to the test
                 self.done.put(exc)
@@ -185,7 +185,7 @@ def test_interrupt_while_waiting_closes_the_port(monkeypatch):
 
     monkeypatch.setattr(loopback.queue, "Queue", Interrupting)
     with pytest.raises(LoginCancelledError, match="cancelled"):
-        browser_login(grant=GrantType.PKCE, client_id="c", redirect_uri="http://localhost:0",
+        browser_login(grant=GrantType.PKCE, client_id="c", preflight=None, redirect_uri="http://localhost:0",
                       endpoints=ENDPOINTS, timeout=30, open_browser=False, echo=echo)
     assert ports and listening_addresses(ports[0]) == set()
 
@@ -209,7 +209,7 @@ def echo(line):
     if "redirect_uri=" in line:
         ports.append(int(line.split("redirect_uri=http%3A%2F%2Flocalhost%3A")[1].split("&")[0]))
 try:
-    browser_login(grant=GrantType.IMPLICIT, client_id="c", redirect_uri="http://localhost:0",
+    browser_login(grant=GrantType.IMPLICIT, client_id="c", preflight=None, redirect_uri="http://localhost:0",
                   endpoints=resolve("http://127.0.0.1:9"), timeout=30, open_browser=False, echo=echo)
 except LoginCancelledError as exc:
     print("cancelled:", exc)
@@ -273,7 +273,7 @@ def test_a_redirect_arriving_before_the_server_is_ready_is_served():
 
     def run() -> None:
         try:
-            done.put(browser_login(grant=GrantType.IMPLICIT, client_id="c", redirect_uri="http://localhost:0",
+            done.put(browser_login(grant=GrantType.IMPLICIT, client_id="c", preflight=None, redirect_uri="http://localhost:0",
                                    endpoints=ENDPOINTS, timeout=20, open_browser=False, echo=echo))
         except BaseException as exc:  # handed to the test thread
             done.put(exc)
@@ -326,13 +326,13 @@ def test_https_login_warns_about_the_certificate_before_opening_the_browser(monk
     lines: list[str] = []
     opened_after: list[list[str]] = []
 
-    def fake_browser(url: str, env: object = None) -> bool:
+    def fake_browser(url: str, env: object = None, report: object = None) -> bool:
         opened_after.append(list(lines))
         raise KeyboardInterrupt  # stop here: the order is all this test is about
 
     monkeypatch.setattr("service.loopback.server.launch_browser", fake_browser)
     with pytest.raises(LoginCancelledError):
-        browser_login(grant=GrantType.PKCE, client_id="c", redirect_uri="https://localhost:0",
+        browser_login(grant=GrantType.PKCE, client_id="c", preflight=None, redirect_uri="https://localhost:0",
                       endpoints=ENDPOINTS, timeout=5, open_browser=True, echo=lines.append)
     (before,) = opened_after
     notices = [line for line in lines if "self-signed certificate" in line]
@@ -342,8 +342,8 @@ def test_https_login_warns_about_the_certificate_before_opening_the_browser(monk
 
 def test_http_login_prints_no_certificate_notice(monkeypatch):
     lines: list[str] = []
-    monkeypatch.setattr("service.loopback.server.launch_browser", lambda url, env=None: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr("service.loopback.server.launch_browser", lambda url, env=None, report=None: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(LoginCancelledError):
-        browser_login(grant=GrantType.PKCE, client_id="c", redirect_uri="http://localhost:0",
+        browser_login(grant=GrantType.PKCE, client_id="c", preflight=None, redirect_uri="http://localhost:0",
                       endpoints=ENDPOINTS, timeout=5, open_browser=True, echo=lines.append)
     assert not [line for line in lines if "certificate" in line]
