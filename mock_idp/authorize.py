@@ -26,13 +26,14 @@ from authlib.oauth2.rfc6749.errors import InvalidClientError
 from flask import Blueprint, Response, request
 from werkzeug.datastructures import MultiDict
 
+from service import accepts_any_port, registered_loopback_ports
+
 from .control import scripted_login
 from .errors import PageError
 from .extension import ext
 from .models import digest
 from .oauth2 import ReplayedRequest
 from .pages import html_page
-from service import accepts_any_port, registered_loopback_ports
 from .store_api import Pending
 
 bp = Blueprint("authorize", __name__)

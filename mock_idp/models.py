@@ -10,8 +10,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
 
-from service import redirect_uri_allowed
-from service import AnyPortRule
+from service import AnyPortRule, redirect_uri_allowed
 
 GRANT_TYPES = ("CLIENT-CREDENTIALS", "TOKEN", "CODE")
 VALIDITY_MIN, VALIDITY_MAX, VALIDITY_DEFAULT = 300, 172800, 86400
