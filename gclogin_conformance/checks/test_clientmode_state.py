@@ -46,3 +46,19 @@ def test_R21_client_stops_on_replayed_state(client):
     run = client.run("replayed_state")
     expect(not run.carried_on(), "the client to refuse a state from an earlier login",
            f"it carried on: {', '.join(run.carried_on())} ({run.describe()})")
+
+
+def test_R26_client_refuses_another_issuer(client):
+    """A PKCE response whose `iss` names another issuer (RFC 9207; mix-up, RFC 9700 §4.4.2): the client
+    exits non-zero, redeems the code at no token endpoint, and saves no profile."""
+    grant = client.grant("pkce")
+    if grant is None:
+        pytest.skip(f"the check sends iss in a PKCE response; the profile offers no PKCE grant "
+                    f"(grants = {list(client.profile.grants)})")
+    run = client.run("mixup_iss", grant)
+    expect(run.issued, "the IdP to have issued a code (with iss naming another issuer)", run.describe())
+    redeemed = sorted({r.path for r in run.login.token_requests()})
+    expect(not redeemed, "no token request after a response from another issuer",
+           f"the code was sent to {', '.join(redeemed)}")
+    expect(run.exit_code not in (0, None), "the client to exit non-zero", run.describe())
+    expect(not run.token_file_text.strip(), "no profile saved", f"{run.token_file} was written")

@@ -15,6 +15,8 @@ import pty
 import re
 import shlex
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -29,6 +31,10 @@ from gclogin_conformance.servers import free_port, listening_addresses
 URL_WAIT = 20.0     # for the client to produce the authorize URL
 SETTLE = 2.0        # for the client to finish (or stay waiting) after the browser is done
 LISTEN_WAIT = 5.0
+LOGIN_TIMEOUT = 60  # {timeout} of a login the person completes
+SHORT_TIMEOUT = 3   # {timeout} of the login that never gets its callback (R19)
+GIVE_UP_GRACE = 5.0  # beyond {timeout}, for the client to give up and close its port
+CC_WAIT = 20.0      # for a client-credentials login to finish
 
 
 @dataclasses.dataclass
@@ -50,6 +56,9 @@ class LoginRun:
     token_file_text: str = ""
     token_file_mode: int | None = None
     token_dir_mode: int | None = None
+    certificate: bytes = b""            # DER of the certificate an HTTPS loopback served
+    timeout: float = LOGIN_TIMEOUT      # the {timeout} the client was given
+    waited: float = 0.0                 # no_callback: how long the suite waited for it to give up
     note: str = ""
 
     @property
@@ -110,10 +119,15 @@ class _Output:
         self._thread.join(timeout=2)
 
 
-def _values(profile: ClientProfile, idp_base: str, client_id: str, port: int, home: Path, grant: str) -> dict:
-    return {"environment": idp_base, "client_id": client_id, "port": str(port),
-            "config": str(home / ".gc" / "config.toml"), "https": "true" if profile.https else "false",
-            "grant": grant, "home": str(home), "python": sys.executable}
+def _values(profile: ClientProfile, idp_base: str, client_id: str, port: int, home: Path, grant: str,
+            https: bool = False, timeout: float = LOGIN_TIMEOUT, client_secret: str = "") -> dict:
+    if profile.https_values:
+        shown = profile.https_values[1 if https else 0]
+    else:
+        shown = "true" if profile.https else "false"
+    return {"environment": idp_base, "client_id": client_id, "client_secret": client_secret, "port": str(port),
+            "config": str(home / ".gc" / "config.toml"), "https": shown, "grant": grant, "timeout": f"{timeout:g}",
+            "home": str(home), "python": sys.executable}
 
 
 def _env(profile: ClientProfile, home: Path, urls: Path) -> dict[str, str]:
@@ -136,41 +150,86 @@ def _wait(predicate, timeout: float, page=None) -> bool:
     return bool(predicate())
 
 
+class _Process:
+    """The client under test, started in its own session (a pty when it has a prompt script)."""
+
+    def __init__(self, argv: list[str], prompts: list[tuple[str, str]], env: dict[str, str], home: Path) -> None:
+        beside = Path(sys.executable).parent / argv[0]  # a console script of the suite's own environment
+        if not shutil.which(argv[0]) and beside.exists():
+            argv[0] = str(beside)
+        self.master: int | None = None
+        if prompts:
+            self.master, slave = pty.openpty()
+            self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=home,
+                                         start_new_session=True)
+            os.close(slave)
+            self.output = _Output(self.master, prompts, self.master)
+        else:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, env=env, cwd=home, start_new_session=True)
+            self.output = _Output(self.proc.stdout, [], None)
+
+    def stop(self) -> str:
+        """Kill what is left of it, children included (its process group: until it is reaped,
+        even as a zombie, its pid names the group); its output."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, 9)
+        self.proc.wait(timeout=10)
+        self.output.join()
+        if self.master is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.master)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return self.output.text
+
+
+def served_certificate(port: int) -> bytes:
+    """The DER certificate the loopback serves (no verification: it is self-signed), or b""."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    for host in ("127.0.0.1", "::1"):
+        with contextlib.suppress(OSError):
+            with socket.create_connection((host, port), timeout=5) as raw, \
+                    context.wrap_socket(raw, server_hostname="localhost") as tls:
+                return tls.getpeercert(binary_form=True) or b""
+    return b""
+
+
+def _record_file(run: LoginRun) -> None:
+    if run.token_file is not None and run.token_file.exists():
+        run.token_file_text = run.token_file.read_text(errors="replace")
+        run.token_file_mode = run.token_file.stat().st_mode & 0o777
+        run.token_dir_mode = run.token_file.parent.stat().st_mode & 0o777
+
+
 def run_login(profile: ClientProfile, idp: AdversarialIdp, idp_base: str, client_id: str, port: int,
               browser_instance, person: tuple[str, str], workdir: Path, scenario: str = "normal",
-              grant: str = "implicit", replay_state: str = "") -> LoginRun:
-    """Start the client, sign in as person, and record what it did; the client is always stopped."""
+              grant: str = "implicit", replay_state: str = "", https: bool = False) -> LoginRun:
+    """Start the client, sign in as person, and record what it did; the client is always stopped.
+
+    scenario "no_callback": nobody signs in; the client was given a short {timeout} and the
+    run records whether it gave up and closed its port. https: the loopback serves HTTPS
+    (the profile's {https} on) and the run keeps the certificate it served."""
     from gclogin_conformance.browser import recorded_page
 
     home = workdir / "home"
     home.mkdir(parents=True, mode=0o700)
     urls = workdir / "urls"
     schemes = ("http", "https")
-    login = Login(scenario=scenario, replay_state=replay_state,
+    login = Login(scenario=scenario, replay_state=replay_state, other_issuer=idp_base + "/other-issuer",
                   redirect_bases=tuple(f"{s}://{h}:{port}" for s in schemes for h in ("localhost", "127.0.0.1",
                                                                                         "[::1]")))
     idp.login = login
-    values = _values(profile, idp_base, client_id, port, home, grant)
-    run = LoginRun(scenario, grant, port, login)
+    timeout = SHORT_TIMEOUT if scenario == "no_callback" else LOGIN_TIMEOUT
+    values = _values(profile, idp_base, client_id, port, home, grant, https=https, timeout=timeout)
+    run = LoginRun(scenario, grant, port, login, timeout=timeout)
     if profile.token_file:
         run.token_file = Path(fill(profile.token_file, values))
-    argv = [fill(arg, values) for arg in profile.command]
-    beside = Path(sys.executable).parent / argv[0]  # a console script of the suite's own environment
-    if not shutil.which(argv[0]) and beside.exists():
-        argv[0] = str(beside)
     prompts = [(expect, fill(answer, values)) for expect, answer in profile.prompts]
-    env = _env(profile, home, urls)
-    master = None
-    if prompts:
-        master, slave = pty.openpty()
-        proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=home,
-                                start_new_session=True)
-        os.close(slave)
-        output = _Output(master, prompts, master)
-    else:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                env=env, cwd=home, start_new_session=True)
-        output = _Output(proc.stdout, [], None)
+    client = _Process([fill(arg, values) for arg in profile.command], prompts, _env(profile, home, urls), home)
+    proc, output = client.proc, client.output
     try:
         def got_url() -> bool:
             if profile.browser == "env":
@@ -182,6 +241,7 @@ def run_login(profile: ClientProfile, idp: AdversarialIdp, idp_base: str, client
                     run.url = match.groupdict().get("url") or match.group(0)
             return bool(run.url) or proc.poll() is not None
 
+        started = time.monotonic()
         _wait(got_url, URL_WAIT)
         if not run.url:
             run.note = "no authorize URL reached the suite"
@@ -189,40 +249,61 @@ def run_login(profile: ClientProfile, idp: AdversarialIdp, idp_base: str, client
             return run
         _wait(lambda: bool(listening_addresses(port)) or proc.poll() is not None, LISTEN_WAIT)
         run.listening_while_waiting = listening_addresses(port)
-        with recorded_page(browser_instance) as (page, log):
-            try:
-                page.goto(run.url)
-                if page.query_selector("#username"):
-                    page.fill("#username", person[0])
-                    page.fill("#password", person[1])
-                    page.click("#login")
-                _wait(lambda: proc.poll() is not None, SETTLE, page)
-                page.wait_for_timeout(200)
-                run.markup_rendered = bool(page.query_selector("#cf-markup") or page.query_selector("#cf-img"))
-                run.final_text = page.inner_text("body") if page.query_selector("body") else ""
-            except Exception as exc:  # the page may fail to load when a client misbehaves: record it
-                run.note = f"the browser: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-            run.requests = [url for url, _ in log.requests]
-            run.responses = list(log.responses)
+        if https and run.listening_while_waiting:
+            run.certificate = served_certificate(port)
+        if scenario == "no_callback":
+            _wait(lambda: proc.poll() is not None, max(0.0, started + timeout + GIVE_UP_GRACE - time.monotonic()))
+            run.waited = time.monotonic() - started
+        else:
+            _browse(run, browser_instance, recorded_page, person, proc)
         _wait(lambda: proc.poll() is not None, 0.5)
         run.listening_after = listening_addresses(port)
         run.exit_code = proc.poll()
     finally:
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, 9)
-        proc.wait(timeout=10)
-        output.join()
-        if master is not None:
-            with contextlib.suppress(OSError):
-                os.close(master)
-        if proc.stdout is not None:
-            proc.stdout.close()
-        run.output = output.text
-        if run.token_file is not None and run.token_file.exists():
-            run.token_file_text = run.token_file.read_text(errors="replace")
-            run.token_file_mode = run.token_file.stat().st_mode & 0o777
-            run.token_dir_mode = run.token_file.parent.stat().st_mode & 0o777
+        run.output = client.stop()
+        _record_file(run)
+    return run
+
+
+def _browse(run: LoginRun, browser_instance, recorded_page, person: tuple[str, str], proc) -> None:
+    """The person opens the authorize URL, signs in and follows the redirect back."""
+    with recorded_page(browser_instance) as (page, log):
+        try:
+            page.goto(run.url)
+            if page.query_selector("#username"):
+                page.fill("#username", person[0])
+                page.fill("#password", person[1])
+                page.click("#login")
+            _wait(lambda: proc.poll() is not None, SETTLE, page)
+            page.wait_for_timeout(200)
+            run.markup_rendered = bool(page.query_selector("#cf-markup") or page.query_selector("#cf-img"))
+            run.final_text = page.inner_text("body") if page.query_selector("body") else ""
+        except Exception as exc:  # the page may fail to load when a client misbehaves: record it
+            run.note = f"the browser: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+        run.requests = [url for url, _ in log.requests]
+        run.responses = list(log.responses)
+
+
+def run_client_credentials(profile: ClientProfile, idp: AdversarialIdp, idp_base: str, client_id: str,
+                           secret: str, workdir: Path) -> LoginRun:
+    """Run the profile's [client_credentials] login to its end (no browser, no port)."""
+    home = workdir / "home"
+    home.mkdir(parents=True, mode=0o700)
+    login = Login(scenario="client_credentials")
+    idp.login = login
+    values = _values(profile, idp_base, client_id, 0, home, "client_credentials", client_secret=secret)
+    run = LoginRun("client_credentials", "client_credentials", 0, login)
+    if profile.token_file:
+        run.token_file = Path(fill(profile.token_file, values))
+    env = {**_env(profile, home, workdir / "urls"), **{k: fill(v, values) for k, v in profile.cc_env}}
+    prompts = [(expect, fill(answer, values)) for expect, answer in profile.cc_prompts]
+    client = _Process([fill(arg, values) for arg in profile.cc_command], prompts, env, home)
+    try:
+        _wait(lambda: client.proc.poll() is not None, CC_WAIT)
+        run.exit_code = client.proc.poll()
+    finally:
+        run.output = client.stop()
+        _record_file(run)
     return run
 
 

@@ -4,17 +4,19 @@ WSGI middleware.
 The middleware records what the client sent (authorize parameters, token requests, API
 calls) and, per login, bends what the mock answers: the redirect back to the client
 (forged, missing or replayed state, an error with markup, an odd token_type, no
-expires_in) and the token response (PKCE). The run's `Login` object holds the setting,
+expires_in, an `iss` naming another issuer) and the token response (PKCE). The run's `Login` object holds the setting,
 so nothing is global.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import io
 import json
 import secrets
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 #: the error_description the "error_markup" scenario sends: markup and a terminal escape
 MARKUP = '<b id="cf-markup">bold</b><img src=x id="cf-img"> \x1b[2J\x1b]0;owned\x07'
@@ -39,6 +41,7 @@ class Login:
     exchanges: list[Exchange] = dataclasses.field(default_factory=list)
     issued: list[str] = dataclasses.field(default_factory=list)   # access tokens and codes handed out
     sent_state: str = ""                                          # the state the redirect carried
+    other_issuer: str = ""                                        # the iss the mixup_iss scenario sends
 
     def authorize_params(self) -> dict[str, str]:
         found = [e.query for e in self.exchanges if e.path.endswith("/oauth/authorize")]
@@ -49,6 +52,20 @@ class Login:
 
     def api_calls_with(self, value: str) -> list[Exchange]:
         return [e for e in self.exchanges if e.path.startswith("/api/") and value and value in e.authorization]
+
+
+def basic_credentials_strict(header: str) -> tuple[str, str] | None:
+    """(client_id, client_secret) as RFC 6749 §2.3.1 reads a Basic header: base64, split at the
+    first ':', each half form-urldecoded; None when it is not Basic credentials at all (pure)."""
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        text = base64.b64decode(value.strip().encode("ascii"), validate=True).decode("utf-8")
+    except (UnicodeError, binascii.Error, ValueError):
+        return None
+    raw_id, sep, raw_secret = text.partition(":")
+    return (unquote_plus(raw_id), unquote_plus(raw_secret)) if sep else None
 
 
 def _split(location: str) -> tuple[str, str, dict[str, str]]:
@@ -76,6 +93,8 @@ def bend_redirect(location: str, login: Login) -> str:
         params["token_type"] = scenario.removeprefix("token_type_")
     elif scenario == "no_expires_in":
         params.pop("expires_in", None)
+    elif scenario == "mixup_iss":  # RFC 9207: the response says another issuer produced it
+        params["iss"] = login.other_issuer
     login.sent_state = params.get("state", "")
     return base + sep + urlencode(params)
 

@@ -1,10 +1,12 @@
 """A small implicit-grant login CLI for the client-mode tests, run as a script.
 
-`standin_client.py gc`: behaves like Genesys's `gc` (REFERENCE §2): asks gc's prompts,
-keeps no state, listens on all interfaces and relays the token in a URL path
-(/access_token/<token>). `standin_client.py flags --environment URL --client-id ID --port P
---config PATH`: a correct client, with the defects named in $STANDIN_DEFECTS (comma
-separated, see DEFECTS) switched on, one per client check.
+`standin_client.py gc`: behaves like Genesys's `gc` (REFERENCE §2, §6): asks gc's prompts,
+keeps no state, listens on all interfaces, relays the token in a URL path
+(/access_token/<token>), waits for the login forever, and sends client-credentials Basic
+auth without form-urlencoding. `standin_client.py flags --environment URL --client-id ID
+--port P --config PATH [--grant G] [--timeout S] [--https]`: a correct client, with the
+defects named in $STANDIN_DEFECTS (comma separated, see DEFECTS) switched on, one per
+client check; its client-credentials secret comes from GENESYSCLOUD_OAUTHCLIENT_SECRET.
 """
 from __future__ import annotations
 
@@ -17,18 +19,24 @@ import os
 import secrets
 import shlex
 import subprocess
+import ssl
 import sys
+import tempfile
 import threading
 import time
+from datetime import datetime, timedelta, UTC
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.error import HTTPError
-from urllib.parse import parse_qsl, urlencode, urlsplit
-from urllib.request import urlopen
+from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
+from urllib.request import Request, urlopen
 
 DEFECTS = ("no_state", "ignore_state", "fixed_state", "short_state", "all_interfaces", "linger",
            "token_in_path", "markup", "any_token_type", "strict_expires_in", "case_sensitive_token_type",
-           "print_token", "world_readable", "third_party", "short_verifier", "wrong_challenge")
-GC_DEFECTS = {"no_state", "token_in_path", "all_interfaces"}
+           "print_token", "world_readable", "third_party", "short_verifier", "wrong_challenge",
+           "raw_basic", "ignore_iss", "reused_key", "long_cert", "orphan_listener")
+GC_DEFECTS = {"no_state", "token_in_path", "all_interfaces", "raw_basic", "no_timeout"}
+#: reused_key: every login's key is derived from this one number (as if read from a fixed file)
+FIXED_KEY = 0x5EED_C0FFEE
 
 RELAY = """<!doctype html><title>Login</title>{extra}<script nonce="{nonce}">
 const p = new URLSearchParams(location.hash.slice(1));
@@ -47,18 +55,75 @@ def prompt_gc() -> dict:
                "environment": ask("Environment [mypurecloud.com]: ") or "mypurecloud.com"}
     ask("Access Token (Optional): ")
     print("Select your authorization grant type.\n0. None\n1. Client Credentials\n2. Implicit Grant\n3. PKCE Grant")
-    if ask("Grant type: ") != "2":
-        print("only the implicit grant is supported here", file=sys.stderr)
+    grant = ask("Grant type: ")
+    if grant not in ("1", "2"):
+        print("only the client credentials and implicit grants are supported here", file=sys.stderr)
         sys.exit(2)
     answers["client_id"] = ask("Client ID: ")
+    answers["config"] = os.path.expanduser("~/.gc/config.toml")
+    if grant == "1":
+        answers.update(grant="client-credentials", client_secret=input("Client Secret: "))
+        ask("Would you like to use a proxy server? [Y/N]: ")
+        ask("Would you like to use a gateway server? [Y/N]: ")
+        return answers
     ask("Client Secret (Optional): ")
     answers["port"] = int(ask("Redirect URI port [0]: ") or "0")
     ask("Would you like to use a secure HTTP connection? [Y/N]: ")
     print(f"Redirect URI: http://localhost:{answers['port']}")
     ask("Would you like to use a proxy server? [Y/N]: ")
     ask("Would you like to use a gateway server? [Y/N]: ")
-    answers["config"] = os.path.expanduser("~/.gc/config.toml")
     return answers
+
+
+def basic_header(client_id: str, secret: str, raw: bool) -> str:
+    """RFC 6749 §2.3.1: each half form-urlencoded, then base64 (raw: gc's way, neither encoded)."""
+    pair = f"{client_id}:{secret}" if raw else f"{quote_plus(client_id)}:{quote_plus(secret)}"
+    return "Basic " + base64.b64encode(pair.encode()).decode()
+
+
+def client_credentials(answers: dict, defects: set[str]) -> int:
+    request = Request(answers["environment"].rstrip("/") + "/oauth/token",
+                      urlencode({"grant_type": "client_credentials"}).encode(),
+                      {"Authorization": basic_header(answers["client_id"], answers["client_secret"],
+                                                     "raw_basic" in defects)})
+    try:
+        with urlopen(request, timeout=10) as response:
+            token = json.load(response).get("access_token", "")
+    except HTTPError as exc:
+        print(f"The credentials provided are not valid (HTTP {exc.code}).", flush=True)
+        return 1
+    save(answers["config"], answers["name"], answers["environment"], token, "world_readable" in defects)
+    print(f"Profile {answers['name']} saved.", flush=True)
+    return 0
+
+
+def tls_context(lifetime: timedelta, defects: set[str]) -> ssl.SSLContext:
+    """A self-signed localhost certificate: a fresh key valid for the login (or the defects')."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.derive_private_key(FIXED_KEY, ec.SECP256R1()) if "reused_key" in defects else \
+        ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    valid = timedelta(hours=24) if "long_cert" in defects else lifetime + timedelta(minutes=1)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=1))
+            .not_valid_after(now + valid)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory() as private:  # 0700, gone once loaded
+        cert_path, key_path = os.path.join(private, "cert.pem"), os.path.join(private, "key.pem")
+        with open(cert_path, "wb") as out:
+            out.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(os.open(key_path, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as out:
+            out.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
+        context.load_cert_chain(cert_path, key_path)
+    return context
 
 
 def s256(verifier: str) -> str:
@@ -124,6 +189,13 @@ def handler_for(login: Login, answers: dict):
             if checks_state and (login.result is not None or not secrets.compare_digest(
                     params.get("state", "").encode(), (login.state or "").encode())):
                 return self._send(400, "<p>Wrong or missing state: ignored, still waiting.</p>", csp)
+            issuer = params.get("iss", answers["environment"]).rstrip("/")
+            if issuer != answers["environment"].rstrip("/") and "ignore_iss" not in d:
+                self._send(400, "<p>The response names another issuer: refused (mix-up).</p>", csp)
+                print("Login refused: the response comes from another issuer (mix-up)", flush=True)
+                login.result = (1, "")
+                login.done.set()
+                return
             if "code" in params and "error" not in params:
                 params = {**params, **redeem(answers, params["code"], login.verifier)}
             if "error" in params:
@@ -168,24 +240,33 @@ def main(argv: list[str]) -> int:
         p = argparse.ArgumentParser()
         for flag in ("--environment", "--client-id", "--config"):
             p.add_argument(flag, required=True)
-        p.add_argument("--port", type=int, required=True)
-        p.add_argument("--grant", choices=["implicit", "pkce"], default="implicit")
+        p.add_argument("--port", type=int, default=0)
+        p.add_argument("--grant", choices=["implicit", "pkce", "client-credentials"], default="implicit")
+        p.add_argument("--timeout", type=float, default=60.0)
+        p.add_argument("--https", action=argparse.BooleanOptionalAction, default=False)
         args = p.parse_args(argv[1:])
         answers = {"name": "DEFAULT", "environment": args.environment, "client_id": args.client_id,
-                   "port": args.port, "config": args.config, "grant": args.grant}
+                   "port": args.port, "config": args.config, "grant": args.grant, "timeout": args.timeout,
+                   "https": args.https, "client_secret": os.environ.get("GENESYSCLOUD_OAUTHCLIENT_SECRET", "")}
         defects = {x for x in os.environ.get("STANDIN_DEFECTS", "").split(",") if x}
         unknown = defects - set(DEFECTS)
         if unknown:
             print(f"STANDIN_DEFECTS: unknown {sorted(unknown)}", file=sys.stderr)
             return 2
+    if answers.get("grant") == "client-credentials":
+        return client_credentials(answers, defects)
     state = None if "no_state" in defects else ("fixed-state-" + "0" * 32 if "fixed_state" in defects else
                                                 secrets.token_hex(4) if "short_state" in defects else
                                                 secrets.token_urlsafe(32))
     login = Login(defects, state)
     host = "0.0.0.0" if "all_interfaces" in defects else "127.0.0.1"
     server = HTTPServer((host, answers["port"]), handler_for(login, answers))
+    timeout = None if "no_timeout" in defects else answers.get("timeout", 60.0)
+    if answers.get("https"):
+        server.socket = tls_context(timedelta(seconds=timeout or 60.0), defects).wrap_socket(
+            server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    redirect = f"http://localhost:{server.server_address[1]}"
+    redirect = f"{'https' if answers.get('https') else 'http'}://localhost:{server.server_address[1]}"
     answers["redirect_uri"] = redirect
     params = {"response_type": "token", "client_id": answers["client_id"], "redirect_uri": redirect}
     if answers.get("grant") == "pkce":
@@ -199,8 +280,10 @@ def main(argv: list[str]) -> int:
     program = os.environ.get("GENESYSCLOUD_BROWSER", "")
     if program:
         subprocess.Popen([*shlex.split(program), url], stdin=subprocess.DEVNULL)
-    if not login.done.wait(60):
+    if not login.done.wait(timeout):
         print("Login timed out", flush=True)
+        if "orphan_listener" in defects:  # a helper that inherits the listening socket outlives us
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], pass_fds=[server.fileno()])
         return 1
     code, token = login.result or (1, "")
     if "linger" in defects:
