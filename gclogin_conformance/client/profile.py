@@ -36,7 +36,7 @@ class ClientProfile:
     #: true: every login serves HTTPS ({https} = "true"); a table {on, off} switches it per
     #: login ({https} = on for the HTTPS logins R29 runs, off for the rest): https_values
     https: bool = False
-    https_values: tuple[str, str] = ()   # (off, on)
+    https_values: tuple[str, ...] = ()   # (off, on), or () when not switched
     #: browser = "page": a browser app at this URL starts the login itself
     page_url: str = ""
     #: the [client_credentials] table: how to run a client-credentials login (R8)
