@@ -46,11 +46,17 @@ class Web:
                                  allow_redirects=False)
 
     def callback_url(self) -> str:
-        """The redirect URI the web service sends, learnt from a probe login (registers nothing)."""
+        """The redirect URI the web service sends, learnt from a probe login (registers nothing):
+        from its redirect, or, where the service checks the authorize request first and the
+        IdP refuses the unknown client, from the refusal that names it."""
         if self._callback is None:
             answer = self.start_new_profile("conformance-probe", "3", "probe-client")
-            location = answer.headers.get("Location") or _link(answer.text)
-            self._callback = parse_qs(urlsplit(location).query)["redirect_uri"][0]
+            named = _named_redirect_uri(answer.text)
+            if named and not answer.headers.get("Location"):
+                self._callback = named
+            else:
+                location = answer.headers.get("Location") or _link(answer.text)
+                self._callback = parse_qs(urlsplit(location).query)["redirect_uri"][0]
         return self._callback
 
     def login_at_idp(self, authorize_url: str) -> requests.Response:
@@ -75,6 +81,17 @@ class Web:
             return self.session.post(rebase(parts.path, self.base_url), data={"fragment": parts.fragment},
                                      timeout=TIMEOUT, allow_redirects=False)
         return self.get(urlunsplit(("", "", parts.path, parts.query, "")))
+
+
+def _named_redirect_uri(html: str) -> str | None:
+    """The redirect URI a refused login's message names (service.errors.REDIRECT_URI_SENT)."""
+    import html as markup
+    import re
+
+    from service.errors import REDIRECT_URI_SENT
+
+    match = re.search(re.escape(markup.escape(REDIRECT_URI_SENT, quote=True)) + r"\s+([^\s<]+)", html)
+    return markup.unescape(match.group(1)) if match else None
 
 
 def _link(html: str) -> str:

@@ -160,25 +160,33 @@ class OAuthError(GcloginError):
         self.uri = uri
 
 
+#: what precedes the redirect URI in an AuthorizeRefusedError that names it
+REDIRECT_URI_SENT = "The redirect URI this login sent (register it on the OAuth client):"
+
+
 class AuthorizeRefusedError(GcloginError):
     """The authorization server answered the login's authorize request, sent before the
     browser opens, with its error page (unknown client, unregistered redirect URI).
 
     ``reason`` is the page's own text, made printable; ``ports`` the client's registered
     loopback ports and ``any_port`` whether any port is accepted, when the page says
-    (the mock does, Genesys does not).
+    (the mock does, Genesys does not). ``redirect_uri``, when given, is named too: the
+    web service's callback, which a person must register on the client and cannot guess.
     """
 
     def __init__(self, login_origin: str, reason: str, ports: tuple[int, ...] = (),
-                 any_port: bool = False) -> None:
+                 any_port: bool = False, redirect_uri: str = "") -> None:
         self.reason = printable(reason)
         self.ports = ports
         self.any_port = any_port
+        self.redirect_uri = redirect_uri
         text = f"the login server {login_origin} refused this login before the browser opened: {self.reason}"
         if ports:
             text += f" (the client's registered loopback redirect ports: {', '.join(map(str, ports))})"
         elif any_port:
             text += " (the client accepts http://localhost on any port)"
+        if redirect_uri:
+            text += f". {REDIRECT_URI_SENT} {printable(redirect_uri)}"
         super().__init__(text)
 
 

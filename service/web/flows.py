@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from flask import request, session
 
@@ -102,7 +102,8 @@ def preflight(ctx: WebContext, url: str, browser: Endpoints, server: Endpoints) 
     try:
         with_retries(ctx, lambda: check_authorize(server_url, timeout=min(ctx.timeout, PREFLIGHT_TIMEOUT)))
     except AuthorizeRefusedError as exc:
-        raise AuthorizeRefusedError(origin(url), exc.reason, exc.ports, exc.any_port) from None
+        redirect_uri = parse_qs(urlsplit(url).query).get("redirect_uri", [""])[0]
+        raise AuthorizeRefusedError(origin(url), exc.reason, exc.ports, exc.any_port, redirect_uri) from None
 
 
 def started_at(ctx: WebContext, received_state: str | None) -> str | None:

@@ -8,6 +8,7 @@ import pytest
 from mock_idp.testing import add_redirect_uris
 from service.config_store import ConfigStore
 from service.environments import issuer_id
+from service.errors import REDIRECT_URI_SENT
 from devtools.servers import free_port, wsgi_server
 
 from .conftest import make_app
@@ -52,6 +53,8 @@ def test_an_unknown_client_gives_the_idps_reason_and_no_redirect(tmp_path, idp_u
     assert page.status_code == 400 and "Location" not in page.headers
     assert (f"the login server {idp_url} refused this login before the browser opened: Unknown client: "
             "the &#39;client_id&#39; is not a registered OAuth client.") in page.text
+    # ... and which callback to register, which a person cannot guess (one per issuer)
+    assert (f"{REDIRECT_URI_SENT} http://127.0.0.1:{port}/callback/{issuer_id(idp_url)}") in page.text
     assert "pk" not in ConfigStore(app.config["CONFIG_PATH"]).names()
 
 
