@@ -439,10 +439,17 @@ def profiles_new(state: State, name: str | None, environment: str | None, access
         answers["client_secret"] = _ask(client_secret, "Client Secret (Optional)", quiet=quiet,
                                         hide=True, required=False, default="")
     if grant.is_browser:
+        port_default = 0
         if redirect_port is None and not quiet:
             _echo_err(PORT_HINT)
-        answers["redirect_port"] = _ask(redirect_port, "Redirect URI port", quiet=quiet, default=0, type=int,
-                                        flag="--redirect-port")
+            ports, any_port = _known_ports(answers["environment"], grant, answers["client_id"], state.insecure)
+            if ports:
+                _echo_err(f"The IdP lists this client's loopback redirect ports: {', '.join(map(str, ports))}.")
+                port_default = ports[0]
+            if any_port:
+                _echo_err("The IdP accepts any port on http://localhost for this client.")
+        answers["redirect_port"] = _ask(redirect_port, "Redirect URI port", quiet=quiet, default=port_default,
+                                        type=int, flag="--redirect-port")
         check("redirect_port", "--redirect-port")
         if answers["redirect_port"] == 0:
             _echo_err(PORT_ZERO_WARNING)
@@ -556,6 +563,23 @@ def login_command(state: State, no_browser: bool, timeout: float) -> None:
     who = _who(profile, LoginOptions(insecure=state.insecure))
     click.echo(f"{login_line(profile.environment, who)}; the token is valid until {until} "
                f"(profile {profile.name}).")
+
+
+def _known_ports(environment: str, grant: GrantType, client_id: str,
+                 insecure: bool) -> tuple[tuple[int, ...], bool]:
+    """The client's redirect ports, for the port question, when the IdP can tell. Only an
+    environment given as a URL is asked (a mock; the prompt waits at most
+    PORT_PROBE_TIMEOUT): a Genesys domain is a real org, which never tells."""
+    from .environments import resolve
+    from .preflight import client_ports
+
+    if not environment.lower().startswith(("http://", "https://")):
+        return (), False
+    try:
+        endpoints = resolve(environment, insecure=insecure)
+    except GcloginError:
+        return (), False
+    return client_ports(grant, client_id, endpoints)
 
 
 def _who(profile: Profile, options: LoginOptions) -> str:

@@ -18,11 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from .environments import origin
-from .errors import AuthorizeRefusedError
+from .environments import Endpoints, origin
+from .errors import AuthorizeRefusedError, GcloginError
+from .oauth import start_login
+from .profiles import GrantType
 
 #: seconds: the server answers an authorize GET at once or not at all
 PREFLIGHT_TIMEOUT = 5.0
+#: a redirect URI no client registers: asking with it makes the mock list the ones it has
+PORT_PROBE_REDIRECT = "http://localhost:1/gclogin-port-probe"
+#: seconds the port question waits for that answer
+PORT_PROBE_TIMEOUT = 2.0
 #: the longest page text kept as the reason
 MAX_REASON = 200
 _INVISIBLE = frozenset({"script", "style", "head", "title", "template", "noscript"})
@@ -121,3 +127,19 @@ def check_authorize(authorize_url: str, timeout: float = PREFLIGHT_TIMEOUT) -> N
     page = refusal(status, body)
     if page is not None:
         raise AuthorizeRefusedError(where, page.reason, page.ports, page.any_port)
+
+
+def client_ports(grant: GrantType, client_id: str, endpoints: Endpoints,
+                 timeout: float = PORT_PROBE_TIMEOUT) -> tuple[tuple[int, ...], bool]:
+    """The client's registered loopback ports and whether it takes any port, as far as the
+    IdP tells: an authorize prefetch with PORT_PROBE_REDIRECT, whose error page the mock
+    fills in. ((), False) when it does not tell (Genesys), or on any failure: the login
+    itself reports those."""
+    probe = start_login(grant, client_id=client_id, redirect_uri=PORT_PROBE_REDIRECT, endpoints=endpoints)
+    try:
+        check_authorize(probe.authorize_url(), timeout)
+    except AuthorizeRefusedError as exc:
+        return exc.ports, exc.any_port
+    except GcloginError:
+        pass
+    return (), False

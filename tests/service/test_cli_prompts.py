@@ -155,3 +155,58 @@ def test_a_chosen_port_gets_no_port_zero_warning(tmp_path, logins):
     result, _ = run(tmp_path, TRANSCRIPTS["pkce"][0])  # port 8080
     assert result.exit_code == 0, result.output
     assert "must match a redirect URI" in result.stderr and "Port 0" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def mock_with_ports(tmp_path_factory):
+    """The mock (default seed, exact matching) with one more registered loopback port."""
+    from mock_idp import create_app
+    from mock_idp.testing import add_redirect_uris
+    from devtools.servers import free_port, wsgi_server
+
+    extra = free_port()
+    app = create_app({"DB": str(tmp_path_factory.mktemp("idp") / "idp.sqlite3")})
+    add_redirect_uris(app, f"http://localhost:{extra}")
+    with wsgi_server(app) as url:
+        yield url, extra
+
+
+SEED_PKCE = "83077448-22f4-4b92-8051-44c69b08993c"
+
+
+def test_the_port_prompt_offers_the_ports_the_mock_knows(tmp_path, logins, mock_with_ports):
+    """An environment given as a URL is asked which ports the client has (the mock's error
+    page for an unregistered redirect URI lists them); the first is the default."""
+    url, extra = mock_with_ports
+    result, store = run(tmp_path, ["work", url, "", "3", SEED_PKCE, "", "N", "N", "N"])
+    assert result.exit_code == 0, result.output
+    import tomllib
+
+    from mock_idp.config import default_seed_path
+    from service import registered_loopback_ports
+
+    seeded = next(c for c in tomllib.loads(default_seed_path().read_text())["clients"] if c["id"] == SEED_PKCE)
+    listed = registered_loopback_ports([*seeded["registered_redirect_uri"], f"http://localhost:{extra}"])
+    assert extra in listed
+    assert (f"The IdP lists this client's loopback redirect ports: {', '.join(map(str, listed))}.\n"
+            in result.stderr)
+    assert f"Redirect URI port [{listed[0]}]: \n" in result.stdout and "Port 0" not in result.stderr
+    assert store.get("work").redirect_uri == f"http://localhost:{listed[0]}"
+
+
+def test_an_unknown_client_offers_no_ports(tmp_path, logins, mock_with_ports):
+    url, _ = mock_with_ports
+    result, _ = run(tmp_path, ["work", url, "", "3", "no-such-client", "", "N", "N", "N"])
+    assert result.exit_code == 0 and "lists this client's" not in result.stderr
+    assert "Redirect URI port [0]: \n" in result.stdout
+
+
+def test_a_genesys_domain_is_not_asked_for_ports(monkeypatch):
+    """A real org never tells, so the question sends nothing there."""
+    import service.preflight
+
+    def no_request(*args, **kwargs):
+        raise AssertionError("asked a Genesys org for ports")
+
+    monkeypatch.setattr(service.preflight, "client_ports", no_request)
+    assert cli_module._known_ports("mypurecloud.ie", GrantType.PKCE, "id", False) == ((), False)
