@@ -79,8 +79,7 @@ def client_session(profile: ClientProfile, workdir: Path) -> Iterator[ClientSess
     from mock_idp import create_app
 
     from gclogin_conformance.browser import browser
-    from gclogin_conformance.idp_driver import Idp
-    from gclogin_conformance.idp_driver import default_seed
+    from gclogin_conformance.idp_driver import Idp, default_seed
     from gclogin_conformance.plugin import mock_spec
 
     seed = workdir / "seed.toml"
